@@ -1,0 +1,140 @@
+// conv-transpose-wasm: TensorFlow's tf.nn.conv_transpose in WebAssembly.
+//
+//   await init();
+//   const y = convTranspose(input, filters, outputShape, strides, 'SAME');
+//
+// This file marshals: it turns arguments into the core's form (args.ts),
+// asks the core to plan the call (sizes and every error come from there,
+// before anything is allocated), copies the tensors into wasm memory, runs,
+// copies the result out, and frees every allocation on every path.
+
+import { ArgumentError, coreArgs, DTYPE_BYTES, toTensor } from './args';
+import type { DType, Tensor, TensorLike, TfjsTensorLike } from './args';
+import { loadModule, unrefWorkers } from './loader';
+import type { CoreModule, InitOptions, InitResult } from './loader';
+
+export type { DType, Tensor, TensorLike, TfjsTensorLike, InitOptions, InitResult };
+export { ArgumentError };
+export type { Backend } from './loader';
+
+export type Padding = 'SAME' | 'VALID' | Array<[number, number]>;
+export type DataFormat = 'NWC' | 'NCW' | 'NHWC' | 'NCHW' | 'NDHWC' | 'NCDHW';
+
+let core: CoreModule | null = null;
+let initResult: InitResult | null = null;
+let loading: Promise<InitResult> | null = null;
+
+/**
+ * Loads the wasm module. Resolves to the build it chose: the SIMD + threads
+ * build where SharedArrayBuffer is available, else single-threaded SIMD.
+ * Calling it again returns the same result; pass numThreads to change the
+ * thread count of a loaded threaded build.
+ */
+export function init(options: InitOptions = {}): Promise<InitResult> {
+  if (core && initResult) {
+    if (options.numThreads !== undefined && initResult.backend === 'wasm-simd-threads') {
+      if (!Number.isInteger(options.numThreads) || options.numThreads < 1) {
+        return Promise.reject(new Error(`conv-transpose-wasm: numThreads must be an integer >= 1. Received: numThreads=${options.numThreads}`));
+      }
+      core.setNumThreads(options.numThreads);
+      unrefWorkers(core);
+      initResult = { ...initResult, threads: core.numThreads() };
+    }
+    return Promise.resolve(initResult);
+  }
+  if (!loading) {
+    loading = loadModule(options).then(
+      ({ mod, result }) => {
+        core = mod;
+        initResult = result;
+        return result;
+      },
+      (err) => {
+        loading = null;
+        throw err;
+      }
+    );
+  }
+  return loading;
+}
+
+/** What init() chose, or null before it has resolved. */
+export function backendInfo(): InitResult | null {
+  return initResult;
+}
+
+function heap(mod: CoreModule): ArrayBuffer {
+  // With pthreads and memory growth the buffer can be replaced by any
+  // allocation: always take the current one, never keep a view.
+  return (mod.wasmMemory ? mod.wasmMemory.buffer : mod.HEAPU8.buffer) as ArrayBuffer;
+}
+
+function view(dtype: DType, buffer: ArrayBuffer, byteOffset: number, length: number) {
+  if (dtype === 'float32') return new Float32Array(buffer, byteOffset, length);
+  if (dtype === 'float64') return new Float64Array(buffer, byteOffset, length);
+  return new Uint16Array(buffer, byteOffset, length);
+}
+
+/**
+ * tf.nn.conv_transpose: the transpose (gradient) of an N-D convolution,
+ * N = 1, 2 or 3 from the input's rank. Same arguments and semantics as
+ * TensorFlow; filters are spatial dims + [output_channels, input_channels].
+ * Returns the output with the input's dtype (float16/bfloat16 as raw bits).
+ */
+export function convTranspose(
+  input: TensorLike | TfjsTensorLike,
+  filters: TensorLike | TfjsTensorLike,
+  outputShape: readonly number[] | ArrayLike<number> | TfjsTensorLike,
+  strides: number | readonly number[],
+  padding: Padding | string = 'SAME',
+  dataFormat: DataFormat | string | null = null,
+  dilations: number | readonly number[] | null = null,
+  name: string | null = null
+): Tensor {
+  const opName = name === null || name === undefined ? 'conv_transpose' : String(name);
+  const mod = core;
+  if (!mod) throw new Error(`${opName}: the wasm module is not loaded; await init() first`);
+  const x = toTensor(opName, 'input', input);
+  const w = toTensor(opName, 'filters', filters);
+  const args = coreArgs(opName, x, w, outputShape, { strides, padding, dataFormat, dilations });
+
+  const call = new mod.PlannedCall(args as unknown as Record<string, unknown>);
+  const ptrs: number[] = [];
+  try {
+    const error = call.error();
+    if (error) throw new ArgumentError(error);
+    const inElems = call.inputElements();
+    const filterElems = call.filterElements();
+    const outElems = call.outputElements();
+    if (x.data.length !== inElems) {
+      throw new ArgumentError(`${opName}: input.data has ${x.data.length} elements but input.shape=[${x.shape.join(', ')}] needs ${inElems}`);
+    }
+    if (w.data.length !== filterElems) {
+      throw new ArgumentError(`${opName}: filters.data has ${w.data.length} elements but filters.shape=[${w.shape.join(', ')}] needs ${filterElems}`);
+    }
+    const bytes = DTYPE_BYTES[x.dtype];
+    const alloc = (elements: number, what: string) => {
+      const p = mod._malloc(Math.max(1, elements * bytes));
+      if (!p) throw new Error(`${opName}: out of WebAssembly memory allocating ${elements * bytes} bytes for ${what}`);
+      ptrs.push(p);
+      return p;
+    };
+    const inPtr = alloc(inElems, 'input');
+    const filterPtr = alloc(filterElems, 'filters');
+    const outPtr = alloc(outElems, 'output');
+    let buffer = heap(mod);
+    view(x.dtype, buffer, inPtr, inElems).set(x.data as never);
+    view(x.dtype, buffer, filterPtr, filterElems).set(w.data as never);
+    const runError = call.run(inPtr, filterPtr, outPtr);
+    if (runError) throw new Error(runError);
+    buffer = heap(mod);
+    const data = view(x.dtype, buffer, outPtr, outElems).slice();
+    return { data, shape: args.outputShape.slice(), dtype: x.dtype };
+  } finally {
+    for (const p of ptrs) mod._free(p);
+    call.delete();
+  }
+}
+
+/** The same function under TensorFlow's name. */
+export const conv_transpose = convTranspose;

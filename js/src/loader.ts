@@ -1,0 +1,160 @@
+// Loads one of the package's wasm builds and says which one it chose.
+//
+// Two builds of the same C++ core ship in dist/wasm: SIMD128 + pthreads, and
+// SIMD128 on one thread for engines without SharedArrayBuffer (pages that are
+// not cross-origin isolated). Node always gets the threaded build.
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+export type Backend = 'wasm-simd-threads' | 'wasm-simd';
+
+export interface InitOptions {
+  /** Threads for the computation, the calling thread included. Default: all cores (at most 8). */
+  numThreads?: number;
+  /** Force a build; by default the threaded one wherever SharedArrayBuffer works. */
+  backend?: Backend;
+  /**
+   * Where the .wasm/.js files are: a URL or directory prefix ending in '/', or a
+   * map from file name to URL (like tfjs's setWasmPaths). Default: next to this file.
+   */
+  wasmPaths?: string | Record<string, string>;
+}
+
+export interface InitResult {
+  backend: Backend;
+  threads: number;
+  simd: boolean;
+}
+
+export interface CoreModule {
+  PlannedCall: new (args: Record<string, unknown>) => PlannedCall;
+  setNumThreads(n: number): void;
+  numThreads(): number;
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+  wasmMemory?: WebAssembly.Memory;
+  HEAPU8: Uint8Array;
+  PThread?: { unusedWorkers: any[]; runningWorkers: any[] };
+}
+
+export interface PlannedCall {
+  error(): string;
+  inputElements(): number;
+  filterElements(): number;
+  outputElements(): number;
+  run(input: number, filters: number, output: number): string;
+  delete(): void;
+}
+
+const FILES: Record<Backend, string> = {
+  'wasm-simd-threads': 'ctw-simd-threads',
+  'wasm-simd': 'ctw-simd',
+};
+
+declare const __dirname: string;
+declare const require: (id: string) => any;
+
+export const isNode =
+  typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
+
+function canUseThreads(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined') return false;
+  if (isNode) return true;
+  return (globalThis as any).crossOriginIsolated === true;
+}
+
+function defaultThreads(): number {
+  let cores = 1;
+  if (isNode) {
+    const os = require('os');
+    cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  } else if (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) {
+    cores = navigator.hardwareConcurrency;
+  }
+  return Math.max(1, Math.min(8, cores));
+}
+
+function locate(file: string, wasmPaths: InitOptions['wasmPaths'], fallbackDir: string): string {
+  if (typeof wasmPaths === 'string') return wasmPaths + file;
+  if (wasmPaths && wasmPaths[file]) return wasmPaths[file];
+  return fallbackDir + file;
+}
+
+// In Node, Emscripten's pool workers would keep the process alive after the
+// user's script ends; the pool is ours to manage, so let the process exit.
+export function unrefWorkers(mod: CoreModule): void {
+  if (!isNode || !mod.PThread) return;
+  for (const w of [...mod.PThread.unusedWorkers, ...mod.PThread.runningWorkers]) {
+    if (w && typeof w.unref === 'function') w.unref();
+  }
+}
+
+export async function loadModule(options: InitOptions): Promise<{ mod: CoreModule; result: InitResult }> {
+  const threadsOk = canUseThreads();
+  let backend: Backend = options.backend ?? (threadsOk ? 'wasm-simd-threads' : 'wasm-simd');
+  if (backend === 'wasm-simd-threads' && !threadsOk) {
+    throw new Error(
+      "conv-transpose-wasm: init({ backend: 'wasm-simd-threads' }) needs SharedArrayBuffer " +
+        '(a cross-origin isolated page: COOP same-origin + COEP require-corp)'
+    );
+  }
+  if (!(backend in FILES)) {
+    throw new Error(`conv-transpose-wasm: unknown backend '${backend}'; use 'wasm-simd-threads' or 'wasm-simd'`);
+  }
+  const requested = options.numThreads ?? defaultThreads();
+  if (!Number.isInteger(requested) || requested < 1) {
+    throw new Error(`conv-transpose-wasm: numThreads must be an integer >= 1. Received: numThreads=${requested}`);
+  }
+  const threads = backend === 'wasm-simd-threads' ? requested : 1;
+  const base = FILES[backend];
+  const moduleOptions: Record<string, unknown> = { ctwPoolSize: Math.max(0, threads - 1) };
+  let factory: (opts: Record<string, unknown>) => Promise<CoreModule>;
+  if (isNode) {
+    const path = require('path');
+    const fs = require('fs');
+    const dir = path.join(__dirname, 'wasm') + path.sep;
+    const jsPath = locate(base + '.js', options.wasmPaths, dir);
+    factory = require(jsPath);
+    // Node 18+ has a global fetch that Emscripten 3.1.6 would use with a file
+    // path and fail: hand it the bytes instead.
+    moduleOptions.wasmBinary = fs.readFileSync(locate(base + '.wasm', options.wasmPaths, dir));
+    moduleOptions.locateFile = (f: string) => locate(f, options.wasmPaths, dir);
+  } else {
+    const scriptBase = typeof document !== 'undefined' && document.currentScript
+      ? (document.currentScript as HTMLScriptElement).src.replace(/[^/]*$/, '') + 'wasm/'
+      : 'wasm/';
+    const jsUrl = locate(base + '.js', options.wasmPaths, scriptBase);
+    factory = await loadBrowserFactory(jsUrl, base);
+    moduleOptions.locateFile = (f: string) => locate(f, options.wasmPaths, scriptBase);
+    moduleOptions.mainScriptUrlOrBlob = jsUrl;
+  }
+  const mod = await factory(moduleOptions);
+  mod.setNumThreads(threads);
+  unrefWorkers(mod);
+  return { mod, result: { backend, threads: mod.numThreads(), simd: true } };
+}
+
+const EXPORT_NAMES: Record<string, string> = {
+  'ctw-simd-threads': 'createCtwSimdThreads',
+  'ctw-simd': 'createCtwSimd',
+};
+
+// Browsers: the Emscripten glue is a classic script that defines a global factory.
+async function loadBrowserFactory(url: string, base: string): Promise<any> {
+  const g = globalThis as any;
+  const name = EXPORT_NAMES[base];
+  if (typeof g[name] === 'function') return g[name];
+  if (typeof (g as any).importScripts === 'function') {
+    g.importScripts(url);
+  } else {
+    await new Promise<void>((resolve, reject) => {
+      const s = document.createElement('script');
+      s.src = url;
+      s.onload = () => resolve();
+      s.onerror = () => reject(new Error(`conv-transpose-wasm: could not load ${url}`));
+      document.head.appendChild(s);
+    });
+  }
+  if (typeof g[name] !== 'function') throw new Error(`conv-transpose-wasm: ${url} did not define ${name}`);
+  return g[name];
+}

@@ -1,0 +1,124 @@
+// The register-blocked indirect-GEMM micro-kernel: MR output pixels x NR
+// output channels, accumulated over (tap, input channel) in registers.
+//
+// "Indirect": row m of the A matrix for tap t is not stored; a[t*MR + m]
+// points at the input pixel that tap t reads for output pixel m (or at a
+// zero row when that pixel lies outside the input). B is the packed filter
+// block for NR output channels: [tap][input channel][NR].
+//
+// Written with GCC/Clang vector extensions (16-byte vectors), not with
+// <wasm_simd128.h> intrinsics: the same source compiles to SIMD128 under
+// Emscripten (-msimd128) and to SSE natively, so the native unit tests and
+// sanitizers exercise the very code that runs in wasm. Clang 14 has no
+// relaxed-SIMD FMA, so it is a multiply then an add, as in XNNPACK's wasmsimd
+// kernels.
+#pragma once
+
+#include <cstddef>
+#include <cstring>
+
+namespace ctw {
+
+template <typename T>
+struct Vec16;
+template <>
+struct Vec16<float> {
+  typedef float type __attribute__((vector_size(16)));
+  static constexpr int kLanes = 4;
+  static type splat(float x) { return type{x, x, x, x}; }
+};
+template <>
+struct Vec16<double> {
+  typedef double type __attribute__((vector_size(16)));
+  static constexpr int kLanes = 2;
+  static type splat(double x) { return type{x, x}; }
+};
+
+// Tile sizes per element type: MR pixels x NR channels (two vectors), i.e.
+// 8 vector accumulators, which with the 2 B vectors and an A splat fits the
+// 16 vector registers V8 has on x64 and arm64.
+template <typename T>
+struct TileShape {
+  static constexpr int kMR = 4;
+  static constexpr int kNR = 2 * Vec16<T>::kLanes;
+};
+
+// Where the tile's results go: pixel m's channel c is out[m] + c*channel_stride.
+template <typename T>
+struct TileOutput {
+  T* const* rows;          // [MR]; rows[m] unused for m >= mr
+  size_t channel_stride;   // 1 for channels last; output plane size for channels first
+  int mr;                  // valid pixels in this tile (<= MR)
+  int nr;                  // valid channels in this tile (<= NR)
+  bool accumulate;         // add to what is there (a later K block) instead of storing
+};
+
+// taps: entries in a (each MR pointers); kc: input channels per tap;
+// a_offset: first input channel; w: packed B at (first tap, first channel);
+// w_tap_stride: elements between taps in B; zero: the zero row (skipped).
+template <typename T>
+inline void igemm_microkernel(int taps, size_t kc, const T* const* a, size_t a_offset, const T* w,
+                              size_t w_tap_stride, const T* zero, const TileOutput<T>& out) {
+  typedef typename Vec16<T>::type V;
+  constexpr int MR = TileShape<T>::kMR;
+  constexpr int L = Vec16<T>::kLanes;
+  constexpr int NR = TileShape<T>::kNR;
+  V acc0[MR], acc1[MR];
+  for (int m = 0; m < MR; ++m) acc0[m] = acc1[m] = V{};
+
+  for (int t = 0; t < taps; ++t, a += MR, w += w_tap_stride) {
+    const T* a0 = a[0];
+    const T* a1 = a[1];
+    const T* a2 = a[2];
+    const T* a3 = a[3];
+    // A tap that reaches none of the tile's pixels contributes nothing.
+    if (a0 == zero && a1 == zero && a2 == zero && a3 == zero) continue;
+    a0 += a_offset;
+    a1 += a_offset;
+    a2 += a_offset;
+    a3 += a_offset;
+    const T* b = w;
+    for (size_t k = 0; k < kc; ++k, b += NR) {
+      V b0, b1;
+      std::memcpy(&b0, b, sizeof(V));
+      std::memcpy(&b1, b + L, sizeof(V));
+      const V x0 = Vec16<T>::splat(a0[k]);
+      acc0[0] += x0 * b0;
+      acc1[0] += x0 * b1;
+      const V x1 = Vec16<T>::splat(a1[k]);
+      acc0[1] += x1 * b0;
+      acc1[1] += x1 * b1;
+      const V x2 = Vec16<T>::splat(a2[k]);
+      acc0[2] += x2 * b0;
+      acc1[2] += x2 * b1;
+      const V x3 = Vec16<T>::splat(a3[k]);
+      acc0[3] += x3 * b0;
+      acc1[3] += x3 * b1;
+    }
+  }
+  static_assert(MR == 4, "the loop above is written out for 4 rows");
+
+  for (int m = 0; m < out.mr; ++m) {
+    T* row = out.rows[m];
+    T lanes[NR];
+    std::memcpy(lanes, &acc0[m], sizeof(V));
+    std::memcpy(lanes + L, &acc1[m], sizeof(V));
+    if (out.channel_stride == 1 && out.nr == NR) {
+      if (out.accumulate) {
+        V c0, c1;
+        std::memcpy(&c0, row, sizeof(V));
+        std::memcpy(&c1, row + L, sizeof(V));
+        acc0[m] += c0;
+        acc1[m] += c1;
+      }
+      std::memcpy(row, &acc0[m], sizeof(V));
+      std::memcpy(row + L, &acc1[m], sizeof(V));
+    } else if (out.accumulate) {
+      for (int c = 0; c < out.nr; ++c) row[c * out.channel_stride] += lanes[c];
+    } else {
+      for (int c = 0; c < out.nr; ++c) row[c * out.channel_stride] = lanes[c];
+    }
+  }
+}
+
+}  // namespace ctw
