@@ -38,26 +38,51 @@ std::unique_ptr<ctw::ThreadPool>& pool() {
   return instance;
 }
 
+ctw::ConvTransposeArgs core_args(const val& a) {
+  ctw::ConvTransposeArgs args;
+  args.name = a["name"].as<std::string>();
+  args.input_shape = int_list(a["inputShape"]);
+  args.filter_shape = int_list(a["filterShape"]);
+  args.output_shape = int_list(a["outputShape"]);
+  args.strides = int_list(a["strides"]);
+  args.dilations = int_list(a["dilations"]);
+  args.padding = a["padding"].as<std::string>();
+  args.padding_is_list = a["paddingIsList"].as<bool>();
+  args.explicit_paddings = int_list(a["explicitPaddings"]);
+  args.data_format = a["dataFormat"].as<std::string>();
+  args.input_dtype = static_cast<ctw::DType>(a["inputDtype"].as<int>());
+  args.filter_dtype = static_cast<ctw::DType>(a["filterDtype"].as<int>());
+  args.memory_budget_bytes = memory_budget();
+  return args;
+}
+
+// Filters planned and packed once, for many runs (createConvTranspose).
+class PreparedFilters {
+ public:
+  explicit PreparedFilters(val a) {
+    ctw::ConvTransposeArgs args = core_args(a);
+    args.input_dtype = args.filter_dtype;
+    status_ = ctw::plan_filters(args, &plan_);
+  }
+  std::string error() const { return status_.message(); }
+  double filterElements() const { return static_cast<double>(plan_.filter_elements); }
+  std::string pack(uintptr_t filters) {
+    if (!status_.ok()) return status_.message();
+    packed_ = ctw::pack_filters(plan_, reinterpret_cast<const void*>(filters), &status_);
+    return status_.message();
+  }
+  const ctw::PackedFilters* packed() const { return packed_.get(); }
+
+ private:
+  ctw::ConvTransposePlan plan_;
+  ctw::Status status_;
+  ctw::PackedFiltersPtr packed_;
+};
+
 // One planned call: JS asks for the sizes, allocates, then runs.
 class PlannedCall {
  public:
-  explicit PlannedCall(val a) {
-    ctw::ConvTransposeArgs args;
-    args.name = a["name"].as<std::string>();
-    args.input_shape = int_list(a["inputShape"]);
-    args.filter_shape = int_list(a["filterShape"]);
-    args.output_shape = int_list(a["outputShape"]);
-    args.strides = int_list(a["strides"]);
-    args.dilations = int_list(a["dilations"]);
-    args.padding = a["padding"].as<std::string>();
-    args.padding_is_list = a["paddingIsList"].as<bool>();
-    args.explicit_paddings = int_list(a["explicitPaddings"]);
-    args.data_format = a["dataFormat"].as<std::string>();
-    args.input_dtype = static_cast<ctw::DType>(a["inputDtype"].as<int>());
-    args.filter_dtype = static_cast<ctw::DType>(a["filterDtype"].as<int>());
-    args.memory_budget_bytes = memory_budget();
-    status_ = ctw::plan_conv_transpose(args, &plan_);
-  }
+  explicit PlannedCall(val a) { status_ = ctw::plan_conv_transpose(core_args(a), &plan_); }
 
   std::string error() const { return status_.message(); }
   double inputElements() const { return static_cast<double>(plan_.input_elements); }
@@ -69,6 +94,14 @@ class PlannedCall {
     const ctw::Status s = ctw::conv_transpose(plan_, reinterpret_cast<const void*>(input),
                                               reinterpret_cast<const void*>(filters),
                                               reinterpret_cast<void*>(output), pool().get());
+    return s.message();
+  }
+
+  std::string runPrepared(const PreparedFilters& prepared, uintptr_t input, uintptr_t output) {
+    if (!status_.ok()) return status_.message();
+    if (!prepared.packed()) return "conv_transpose: the prepared filters were not packed";
+    const ctw::Status s = ctw::conv_transpose_fast(plan_, *prepared.packed(), reinterpret_cast<const void*>(input),
+                                                   reinterpret_cast<void*>(output), pool().get());
     return s.message();
   }
 
@@ -95,7 +128,13 @@ EMSCRIPTEN_BINDINGS(conv_transpose_wasm) {
       .function("inputElements", &PlannedCall::inputElements)
       .function("filterElements", &PlannedCall::filterElements)
       .function("outputElements", &PlannedCall::outputElements)
-      .function("run", &PlannedCall::run);
+      .function("run", &PlannedCall::run)
+      .function("runPrepared", &PlannedCall::runPrepared);
+  emscripten::class_<PreparedFilters>("PreparedFilters")
+      .constructor<val>()
+      .function("error", &PreparedFilters::error)
+      .function("filterElements", &PreparedFilters::filterElements)
+      .function("pack", &PreparedFilters::pack);
   emscripten::function("setNumThreads", &set_num_threads);
   emscripten::function("numThreads", &num_threads);
 }

@@ -177,6 +177,94 @@ void legal_output_range(int64_t input_size, int64_t effective_filter, int64_t st
   if (*lo < 0) *lo = 0;
 }
 
+// The filters and the window options: kernel dims, data_format, dtypes,
+// strides, dilations and the padding's form. Shared by the one-call plan and
+// the prepared operator, which knows only these until it runs.
+struct Window {
+  Layout layout;
+  std::array<int64_t, 3> stride{}, dilation{};
+  Padding padding = Padding::kSame;
+  std::array<int64_t, 3> explicit_before{}, explicit_after{};
+};
+
+Status plan_window(const Checker& check, const ConvTransposeArgs& args, int n, Window* w) {
+  Status s;
+  for (int i = 0; i < n; ++i) {
+    if (args.filter_shape[i] <= 0) {
+      std::ostringstream m;
+      m << "filters spatial dims must be >= 1. Received: filters.shape=" << list_string(args.filter_shape);
+      return check.fail(m.str());
+    }
+  }
+  Layout& layout = w->layout;
+  if (!parse_data_format(args.data_format, n, &layout)) {
+    static const char* kValid[] = {"'NWC' or 'NCW'", "'NHWC' or 'NCHW'", "'NDHWC' or 'NCDHW'"};
+    std::ostringstream m;
+    m << "data_format must be " << kValid[n - 1] << " for a " << n << "-D transposed convolution (input rank "
+      << n + 2 << "). Received: data_format='" << args.data_format << "'";
+    return check.fail(m.str());
+  }
+
+  if (args.input_dtype != args.filter_dtype) {
+    std::ostringstream m;
+    m << "filters must have the same dtype as input. Received: input.dtype=" << dtype_name(args.input_dtype)
+      << ", filters.dtype=" << dtype_name(args.filter_dtype);
+    return check.fail(m.str());
+  }
+
+  if (args.strides.empty()) return check.fail("strides must be given: an int or a list of length 1, " +
+                                              std::to_string(n) + " or " + std::to_string(n + 2));
+  if (!(s = expand_window_arg(check, "strides", args.strides, n, layout.channels_first, &w->stride)).ok()) return s;
+  const std::vector<int64_t> dilations = args.dilations.empty() ? std::vector<int64_t>{1} : args.dilations;
+  if (!(s = expand_window_arg(check, "dilations", dilations, n, layout.channels_first, &w->dilation)).ok()) return s;
+
+  w->explicit_before.fill(0);
+  w->explicit_after.fill(0);
+  if (args.padding_is_list) {
+    w->padding = Padding::kExplicit;
+    const std::vector<int64_t>& p = args.explicit_paddings;
+    if (p.size() != 2 * static_cast<size_t>(n + 2)) {
+      std::ostringstream m;
+      m << "padding, when a list, must have " << n + 2 << " [before, after] pairs (one per dimension of "
+        << layout.canonical << "). Received: padding=" << pairs_string(p) << " with " << p.size() / 2 << " pairs";
+      return check.fail(m.str());
+    }
+    for (int64_t v : p) {
+      if (v < 0) {
+        return check.fail("padding values must be non-negative. Received: padding=" + pairs_string(p));
+      }
+    }
+    const DimIndex idx = dim_index(layout.channels_first);
+    const int channel = layout.channels_first ? 1 : n + 1;
+    if (p[2 * idx.batch] || p[2 * idx.batch + 1] || p[2 * channel] || p[2 * channel + 1]) {
+      return check.fail("padding in the batch and channel dimensions must be 0. Received: padding=" +
+                        pairs_string(p));
+    }
+    for (int i = 0; i < n; ++i) {
+      w->explicit_before[3 - n + i] = p[2 * (idx.spatial0 + i)];
+      w->explicit_after[3 - n + i] = p[2 * (idx.spatial0 + i) + 1];
+    }
+  } else if (args.padding == "SAME") {
+    w->padding = Padding::kSame;
+  } else if (args.padding == "VALID") {
+    w->padding = Padding::kValid;
+  } else if (args.padding == "EXPLICIT") {
+    return check.fail(
+        "padding='EXPLICIT' is not a valid value. To use explicit padding, padding must be a list of [before, after] "
+        "pairs, one per dimension");
+  } else {
+    std::ostringstream m;
+    m << "padding must be 'SAME', 'VALID' or a list of [before, after] pairs. Received: padding='" << args.padding
+      << "'";
+    if (args.padding == "same" || args.padding == "valid" || args.padding == "Same" || args.padding == "Valid") {
+      m << " (TensorFlow's padding names are upper case)";
+    }
+    return check.fail(m.str());
+  }
+
+  return Status::Ok();
+}
+
 }  // namespace
 
 WindowedOutput windowed_output_size(int64_t input_size, int64_t filter_size, int64_t dilation,
@@ -203,6 +291,34 @@ WindowedOutput windowed_output_size(int64_t input_size, int64_t filter_size, int
     }
   }
   return out;
+}
+
+Status plan_filters(const ConvTransposeArgs& args, ConvTransposePlan* plan) {
+  const Checker check(args.name);
+  *plan = ConvTransposePlan();
+  const size_t rank = args.filter_shape.size();
+  if (rank < 3 || rank > 5) {
+    std::ostringstream m;
+    m << "filters must have rank 3, 4 or 5 (1 to 3 spatial dims + [output_channels, input_channels]). "
+      << "Received: filters.shape=" << list_string(args.filter_shape) << " of rank " << rank;
+    return check.fail(m.str());
+  }
+  const int n = static_cast<int>(rank) - 2;
+  Status s;
+  if (!(s = check_shape(check, "filters.shape", args.filter_shape)).ok()) return s;
+  Window window;
+  if (!(s = plan_window(check, args, n, &window)).ok()) return s;
+  plan->spatial_rank = n;
+  plan->channels_first = window.layout.channels_first;
+  plan->dtype = args.filter_dtype;
+  plan->stride = window.stride;
+  plan->dilation = window.dilation;
+  plan->kernel_size.fill(1);
+  for (int i = 0; i < n; ++i) plan->kernel_size[3 - n + i] = args.filter_shape[i];
+  plan->output_channels = args.filter_shape[n];
+  plan->input_channels = args.filter_shape[n + 1];
+  if (!(s = check_elements(check, "filters.shape", args.filter_shape, &plan->filter_elements)).ok()) return s;
+  return Status::Ok();
 }
 
 Status plan_conv_transpose(const ConvTransposeArgs& args, ConvTransposePlan* plan) {
@@ -237,80 +353,15 @@ Status plan_conv_transpose(const ConvTransposeArgs& args, ConvTransposePlan* pla
   if (!(s = check_shape(check, "input.shape", args.input_shape)).ok()) return s;
   if (!(s = check_shape(check, "filters.shape", args.filter_shape)).ok()) return s;
   if (!(s = check_shape(check, "output_shape", args.output_shape)).ok()) return s;
-  for (int i = 0; i < n; ++i) {
-    if (args.filter_shape[i] == 0) {
-      std::ostringstream m;
-      m << "filters spatial dims must be >= 1. Received: filters.shape=" << list_string(args.filter_shape);
-      return check.fail(m.str());
-    }
-  }
 
-  Layout layout;
-  if (!parse_data_format(args.data_format, n, &layout)) {
-    static const char* kValid[] = {"'NWC' or 'NCW'", "'NHWC' or 'NCHW'", "'NDHWC' or 'NCDHW'"};
-    std::ostringstream m;
-    m << "data_format must be " << kValid[n - 1] << " for a " << n << "-D transposed convolution (input rank "
-      << out_rank << "). Received: data_format='" << args.data_format << "'";
-    return check.fail(m.str());
-  }
-
-  if (args.input_dtype != args.filter_dtype) {
-    std::ostringstream m;
-    m << "filters must have the same dtype as input. Received: input.dtype=" << dtype_name(args.input_dtype)
-      << ", filters.dtype=" << dtype_name(args.filter_dtype);
-    return check.fail(m.str());
-  }
-
-  if (args.strides.empty()) return check.fail("strides must be given: an int or a list of length 1, " +
-                                              std::to_string(n) + " or " + std::to_string(n + 2));
-  std::array<int64_t, 3> stride, dilation;
-  if (!(s = expand_window_arg(check, "strides", args.strides, n, layout.channels_first, &stride)).ok()) return s;
-  const std::vector<int64_t> dilations = args.dilations.empty() ? std::vector<int64_t>{1} : args.dilations;
-  if (!(s = expand_window_arg(check, "dilations", dilations, n, layout.channels_first, &dilation)).ok()) return s;
-
-  Padding padding;
-  std::array<int64_t, 3> explicit_before{}, explicit_after{};
-  if (args.padding_is_list) {
-    padding = Padding::kExplicit;
-    const std::vector<int64_t>& p = args.explicit_paddings;
-    if (p.size() != 2 * out_rank) {
-      std::ostringstream m;
-      m << "padding, when a list, must have " << out_rank << " [before, after] pairs (one per dimension of "
-        << layout.canonical << "). Received: padding=" << pairs_string(p) << " with " << p.size() / 2 << " pairs";
-      return check.fail(m.str());
-    }
-    for (int64_t v : p) {
-      if (v < 0) {
-        return check.fail("padding values must be non-negative. Received: padding=" + pairs_string(p));
-      }
-    }
-    const DimIndex idx = dim_index(layout.channels_first);
-    const int channel = layout.channels_first ? 1 : n + 1;
-    if (p[2 * idx.batch] || p[2 * idx.batch + 1] || p[2 * channel] || p[2 * channel + 1]) {
-      return check.fail("padding in the batch and channel dimensions must be 0. Received: padding=" +
-                        pairs_string(p));
-    }
-    for (int i = 0; i < n; ++i) {
-      explicit_before[3 - n + i] = p[2 * (idx.spatial0 + i)];
-      explicit_after[3 - n + i] = p[2 * (idx.spatial0 + i) + 1];
-    }
-  } else if (args.padding == "SAME") {
-    padding = Padding::kSame;
-  } else if (args.padding == "VALID") {
-    padding = Padding::kValid;
-  } else if (args.padding == "EXPLICIT") {
-    return check.fail(
-        "padding='EXPLICIT' is not a valid value. To use explicit padding, padding must be a list of [before, after] "
-        "pairs, one per dimension");
-  } else {
-    std::ostringstream m;
-    m << "padding must be 'SAME', 'VALID' or a list of [before, after] pairs. Received: padding='" << args.padding
-      << "'";
-    if (args.padding == "same" || args.padding == "valid" || args.padding == "Same" || args.padding == "Valid") {
-      m << " (TensorFlow's padding names are upper case)";
-    }
-    return check.fail(m.str());
-  }
+  Window window;
+  if (!(s = plan_window(check, args, n, &window)).ok()) return s;
+  const Layout& layout = window.layout;
+  const std::array<int64_t, 3>& stride = window.stride;
+  const std::array<int64_t, 3>& dilation = window.dilation;
+  const Padding padding = window.padding;
+  const std::array<int64_t, 3>& explicit_before = window.explicit_before;
+  const std::array<int64_t, 3>& explicit_after = window.explicit_after;
 
   // Batch and channels.
   const DimIndex idx = dim_index(layout.channels_first);

@@ -76,6 +76,13 @@ struct ConvTransposePlan {
 
 Status plan_conv_transpose(const ConvTransposeArgs& args, ConvTransposePlan* plan);
 
+// The prepared operator's half of the plan: what the filters and the window
+// options (strides, dilations, padding form, data_format) decide, with N from
+// the filters' rank. Fills spatial_rank, channels_first, dtype, kernel_size,
+// stride, dilation, the channel counts and filter_elements; sizes that
+// depend on the input stay unset until plan_conv_transpose at run time.
+Status plan_filters(const ConvTransposeArgs& args, ConvTransposePlan* plan);
+
 // TensorFlow's GetWindowedOutputSize for one dim: the forward convolution's
 // output size for an input of `input_size`, and the padding it implies.
 // Exposed for tests; plan_conv_transpose is the one caller in the library.

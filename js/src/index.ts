@@ -9,9 +9,9 @@
 // copies the result out, and frees every allocation on every path.
 
 import { ArgumentError, coreArgs, DTYPE_BYTES, toTensor } from './args';
-import type { DType, Tensor, TensorLike, TfjsTensorLike } from './args';
+import type { CoreArgs, DType, Tensor, TensorLike, TfjsTensorLike } from './args';
 import { loadModule, unrefWorkers } from './loader';
-import type { CoreModule, InitOptions, InitResult } from './loader';
+import type { CoreModule, InitOptions, InitResult, PreparedFilters } from './loader';
 
 export type { DType, Tensor, TensorLike, TfjsTensorLike, InitOptions, InitResult };
 export { ArgumentError };
@@ -28,7 +28,8 @@ let loading: Promise<InitResult> | null = null;
  * Loads the wasm module. Resolves to the build it chose: the SIMD + threads
  * build where SharedArrayBuffer is available, else single-threaded SIMD.
  * Calling it again returns the same result; pass numThreads to change the
- * thread count of a loaded threaded build.
+ * thread count of a loaded threaded build, up to the maxThreads it was
+ * loaded with (workers cannot be added while a call blocks on them).
  */
 export function init(options: InitOptions = {}): Promise<InitResult> {
   if (core && initResult) {
@@ -36,7 +37,7 @@ export function init(options: InitOptions = {}): Promise<InitResult> {
       if (!Number.isInteger(options.numThreads) || options.numThreads < 1) {
         return Promise.reject(new Error(`conv-transpose-wasm: numThreads must be an integer >= 1. Received: numThreads=${options.numThreads}`));
       }
-      core.setNumThreads(options.numThreads);
+      core.setNumThreads(Math.min(options.numThreads, initResult.maxThreads));
       unrefWorkers(core);
       initResult = { ...initResult, threads: core.numThreads() };
     }
@@ -75,6 +76,67 @@ function view(dtype: DType, buffer: ArrayBuffer, byteOffset: number, length: num
   return new Uint16Array(buffer, byteOffset, length);
 }
 
+type FilterSource = { kind: 'tensor'; tensor: Tensor } | { kind: 'prepared'; prepared: PreparedFilters };
+
+// Plans one call in the core, then allocates, copies in, runs, copies out
+// and frees, on every path.
+function execute(mod: CoreModule, opName: string, args: CoreArgs, x: Tensor, filters: FilterSource): Tensor {
+  const call = new mod.PlannedCall(args as unknown as Record<string, unknown>);
+  const ptrs: number[] = [];
+  try {
+    const error = call.error();
+    if (error) throw new ArgumentError(error);
+    const inElems = call.inputElements();
+    const outElems = call.outputElements();
+    if (x.data.length !== inElems) {
+      throw new ArgumentError(`${opName}: input.data has ${x.data.length} elements but input.shape=[${x.shape.join(', ')}] needs ${inElems}`);
+    }
+    const bytes = DTYPE_BYTES[x.dtype];
+    const alloc = (elements: number, what: string) => {
+      const p = mod._malloc(Math.max(1, elements * bytes));
+      if (!p) throw new Error(`${opName}: out of WebAssembly memory allocating ${elements * bytes} bytes for ${what}`);
+      ptrs.push(p);
+      return p;
+    };
+    let filterPtr = 0;
+    if (filters.kind === 'tensor') {
+      const w = filters.tensor;
+      const filterElems = call.filterElements();
+      if (w.data.length !== filterElems) {
+        throw new ArgumentError(`${opName}: filters.data has ${w.data.length} elements but filters.shape=[${w.shape.join(', ')}] needs ${filterElems}`);
+      }
+      filterPtr = alloc(filterElems, 'filters');
+    }
+    const inPtr = alloc(inElems, 'input');
+    const outPtr = alloc(outElems, 'output');
+    let buffer = heap(mod);
+    view(x.dtype, buffer, inPtr, inElems).set(x.data as never);
+    let runError: string;
+    if (filters.kind === 'tensor') {
+      view(x.dtype, buffer, filterPtr, filters.tensor.data.length).set(filters.tensor.data as never);
+      runError = call.run(inPtr, filterPtr, outPtr);
+    } else {
+      runError = call.runPrepared(filters.prepared, inPtr, outPtr);
+    }
+    if (runError) throw new Error(runError);
+    buffer = heap(mod);
+    const data = view(x.dtype, buffer, outPtr, outElems).slice();
+    return { data, shape: args.outputShape.slice(), dtype: x.dtype };
+  } finally {
+    for (const p of ptrs) mod._free(p);
+    call.delete();
+  }
+}
+
+function loadedCore(opName: string): CoreModule {
+  if (!core) throw new Error(`${opName}: the wasm module is not loaded; await init() first`);
+  return core;
+}
+
+function opNameOf(name: unknown): string {
+  return name === null || name === undefined ? 'conv_transpose' : String(name);
+}
+
 /**
  * tf.nn.conv_transpose: the transpose (gradient) of an N-D convolution,
  * N = 1, 2 or 3 from the input's rank. Same arguments and semantics as
@@ -91,50 +153,85 @@ export function convTranspose(
   dilations: number | readonly number[] | null = null,
   name: string | null = null
 ): Tensor {
-  const opName = name === null || name === undefined ? 'conv_transpose' : String(name);
-  const mod = core;
-  if (!mod) throw new Error(`${opName}: the wasm module is not loaded; await init() first`);
+  const opName = opNameOf(name);
+  const mod = loadedCore(opName);
   const x = toTensor(opName, 'input', input);
   const w = toTensor(opName, 'filters', filters);
   const args = coreArgs(opName, x, w, outputShape, { strides, padding, dataFormat, dilations });
-
-  const call = new mod.PlannedCall(args as unknown as Record<string, unknown>);
-  const ptrs: number[] = [];
-  try {
-    const error = call.error();
-    if (error) throw new ArgumentError(error);
-    const inElems = call.inputElements();
-    const filterElems = call.filterElements();
-    const outElems = call.outputElements();
-    if (x.data.length !== inElems) {
-      throw new ArgumentError(`${opName}: input.data has ${x.data.length} elements but input.shape=[${x.shape.join(', ')}] needs ${inElems}`);
-    }
-    if (w.data.length !== filterElems) {
-      throw new ArgumentError(`${opName}: filters.data has ${w.data.length} elements but filters.shape=[${w.shape.join(', ')}] needs ${filterElems}`);
-    }
-    const bytes = DTYPE_BYTES[x.dtype];
-    const alloc = (elements: number, what: string) => {
-      const p = mod._malloc(Math.max(1, elements * bytes));
-      if (!p) throw new Error(`${opName}: out of WebAssembly memory allocating ${elements * bytes} bytes for ${what}`);
-      ptrs.push(p);
-      return p;
-    };
-    const inPtr = alloc(inElems, 'input');
-    const filterPtr = alloc(filterElems, 'filters');
-    const outPtr = alloc(outElems, 'output');
-    let buffer = heap(mod);
-    view(x.dtype, buffer, inPtr, inElems).set(x.data as never);
-    view(x.dtype, buffer, filterPtr, filterElems).set(w.data as never);
-    const runError = call.run(inPtr, filterPtr, outPtr);
-    if (runError) throw new Error(runError);
-    buffer = heap(mod);
-    const data = view(x.dtype, buffer, outPtr, outElems).slice();
-    return { data, shape: args.outputShape.slice(), dtype: x.dtype };
-  } finally {
-    for (const p of ptrs) mod._free(p);
-    call.delete();
-  }
+  return execute(mod, opName, args, x, { kind: 'tensor', tensor: w });
 }
 
 /** The same function under TensorFlow's name. */
 export const conv_transpose = convTranspose;
+
+export interface ConvTransposeOptions {
+  strides: number | readonly number[];
+  padding?: Padding | string;
+  dataFormat?: DataFormat | string | null;
+  dilations?: number | readonly number[] | null;
+  name?: string | null;
+}
+
+/** A transposed convolution with its filters packed once; see createConvTranspose. */
+export interface PreparedConvTranspose {
+  /** Same result as convTranspose(input, filters, outputShape, ...options). */
+  run(input: TensorLike | TfjsTensorLike, outputShape: readonly number[] | ArrayLike<number> | TfjsTensorLike): Tensor;
+  /** Frees the packed filters in wasm memory. The operator cannot run after this. */
+  dispose(): void;
+}
+
+const registry =
+  typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<PreparedFilters>((p) => p.delete()) : null;
+
+/**
+ * The prepared form for repeated calls with the same filters (a decoder
+ * layer's weights): checks the filters and options and packs the filters
+ * into the kernel's layout once; each run() then pays only for its input.
+ */
+export function createConvTranspose(filters: TensorLike | TfjsTensorLike, options: ConvTransposeOptions): PreparedConvTranspose {
+  const opName = opNameOf(options?.name);
+  const mod = loadedCore(opName);
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError(`${opName}: createConvTranspose(filters, options) needs options { strides, padding?, dataFormat?, dilations? }`);
+  }
+  const w = toTensor(opName, 'filters', filters);
+  const window = { strides: options.strides, padding: options.padding ?? 'SAME', dataFormat: options.dataFormat ?? null, dilations: options.dilations ?? null };
+  const filterArgs = coreArgs(opName, { data: w.data, shape: [], dtype: w.dtype }, w, [], window);
+  const prepared = new mod.PreparedFilters(filterArgs as unknown as Record<string, unknown>);
+  let ptr = 0;
+  try {
+    const error = prepared.error();
+    if (error) throw new ArgumentError(error);
+    const elems = prepared.filterElements();
+    if (w.data.length !== elems) {
+      throw new ArgumentError(`${opName}: filters.data has ${w.data.length} elements but filters.shape=[${w.shape.join(', ')}] needs ${elems}`);
+    }
+    ptr = mod._malloc(Math.max(1, elems * DTYPE_BYTES[w.dtype]));
+    if (!ptr) throw new Error(`${opName}: out of WebAssembly memory copying the filters`);
+    view(w.dtype, heap(mod), ptr, elems).set(w.data as never);
+    const packError = prepared.pack(ptr);
+    if (packError) throw new Error(packError);
+  } catch (e) {
+    prepared.delete();
+    throw e;
+  } finally {
+    if (ptr) mod._free(ptr);
+  }
+  let disposed = false;
+  const op: PreparedConvTranspose = {
+    run(input, outputShape) {
+      if (disposed) throw new Error(`${opName}: this prepared conv_transpose was disposed`);
+      const x = toTensor(opName, 'input', input);
+      const args = coreArgs(opName, x, w, outputShape, window);
+      return execute(mod, opName, args, x, { kind: 'prepared', prepared });
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      registry?.unregister(op);
+      prepared.delete();
+    },
+  };
+  registry?.register(op, prepared, op);
+  return op;
+}

@@ -24,10 +24,13 @@ export interface InitResult {
   backend: Backend;
   threads: number;
   simd: boolean;
+  /** Most threads this loaded module can run (its worker pool plus the caller). */
+  maxThreads: number;
 }
 
 export interface CoreModule {
   PlannedCall: new (args: Record<string, unknown>) => PlannedCall;
+  PreparedFilters: new (args: Record<string, unknown>) => PreparedFilters;
   setNumThreads(n: number): void;
   numThreads(): number;
   _malloc(bytes: number): number;
@@ -43,6 +46,14 @@ export interface PlannedCall {
   filterElements(): number;
   outputElements(): number;
   run(input: number, filters: number, output: number): string;
+  runPrepared(prepared: PreparedFilters, input: number, output: number): string;
+  delete(): void;
+}
+
+export interface PreparedFilters {
+  error(): string;
+  filterElements(): number;
+  pack(filters: number): string;
   delete(): void;
 }
 
@@ -107,7 +118,9 @@ export async function loadModule(options: InitOptions): Promise<{ mod: CoreModul
   }
   const threads = backend === 'wasm-simd-threads' ? requested : 1;
   const base = FILES[backend];
-  const moduleOptions: Record<string, unknown> = { ctwPoolSize: Math.max(0, threads - 1) };
+  // Emscripten 3.1.6 never finishes loading with a pool of 0 workers, so the
+  // one-thread case keeps one idle worker.
+  const moduleOptions: Record<string, unknown> = { ctwPoolSize: Math.max(1, threads - 1) };
   let factory: (opts: Record<string, unknown>) => Promise<CoreModule>;
   if (isNode) {
     const path = require('path');
@@ -131,7 +144,8 @@ export async function loadModule(options: InitOptions): Promise<{ mod: CoreModul
   const mod = await factory(moduleOptions);
   mod.setNumThreads(threads);
   unrefWorkers(mod);
-  return { mod, result: { backend, threads: mod.numThreads(), simd: true } };
+  const maxThreads = backend === 'wasm-simd-threads' ? Math.max(1, threads - 1) + 1 : 1;
+  return { mod, result: { backend, threads: mod.numThreads(), simd: true, maxThreads } };
 }
 
 const EXPORT_NAMES: Record<string, string> = {
