@@ -44,8 +44,8 @@ ctw::ConvTransposeArgs core_args(const val& a) {
   args.input_shape = int_list(a["inputShape"]);
   args.filter_shape = int_list(a["filterShape"]);
   args.output_shape = int_list(a["outputShape"]);
-  args.strides = int_list(a["strides"]);
-  args.dilations = int_list(a["dilations"]);
+  if (!a["strides"].isNull()) args.strides = int_list(a["strides"]);
+  if (!a["dilations"].isNull()) args.dilations = int_list(a["dilations"]);
   args.padding = a["padding"].as<std::string>();
   args.padding_is_list = a["paddingIsList"].as<bool>();
   args.explicit_paddings = int_list(a["explicitPaddings"]);

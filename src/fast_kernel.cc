@@ -97,25 +97,30 @@ T load_element(DType t, const void* base, size_t i) {
   return T(0);
 }
 
-template <typename T>
-void pack_groups(const ConvTransposePlan& plan, const void* filters, PackedFilters* packed) {
+// Packs one group's taps from the filters' [tap][out][in] layout into
+// [channel block][tap][in][NR], reading the source in order. S is the
+// filters' storage type, T the compute type.
+template <typename T, typename S, typename Convert>
+void pack_groups(const ConvTransposePlan& plan, const S* filters, PackedFilters* packed, Convert convert) {
   constexpr int64_t NR = TileShape<T>::kNR;
   const int64_t cin = plan.input_channels, cout = plan.output_channels;
   const int64_t blocks = (cout + NR - 1) / NR;
   T* out = static_cast<T*>(packed->data);
   for (const PackedFilters::Group& g : packed->groups) {
-    for (int64_t nb = 0; nb < blocks; ++nb) {
-      for (int t = 0; t < g.taps; ++t) {
-        const std::array<int64_t, 3>& off = g.tap_offsets[t];
-        const int64_t kd = off[0] / plan.dilation[0], kh = off[1] / plan.dilation[1], kw = off[2] / plan.dilation[2];
-        const int64_t tap = (kd * plan.kernel_size[1] + kh) * plan.kernel_size[2] + kw;
-        T* dst = out + g.offset + ((nb * g.taps + t) * cin) * NR;
-        for (int64_t ci = 0; ci < cin; ++ci) {
-          for (int64_t j = 0; j < NR; ++j) {
-            const int64_t co = nb * NR + j;
-            dst[ci * NR + j] = co < cout ? load_element<T>(plan.dtype, filters, (tap * cout + co) * cin + ci) : T(0);
-          }
-        }
+    T* group = out + g.offset;
+    // Zero the padding channels of the last block; everything else is written below.
+    if (cout % NR != 0) {
+      T* last = group + (blocks - 1) * g.taps * cin * NR;
+      std::fill(last, last + g.taps * cin * NR, T(0));
+    }
+    for (int t = 0; t < g.taps; ++t) {
+      const std::array<int64_t, 3>& off = g.tap_offsets[t];
+      const int64_t kd = off[0] / plan.dilation[0], kh = off[1] / plan.dilation[1], kw = off[2] / plan.dilation[2];
+      const int64_t tap = (kd * plan.kernel_size[1] + kh) * plan.kernel_size[2] + kw;
+      const S* src = filters + tap * cout * cin;
+      for (int64_t co = 0; co < cout; ++co, src += cin) {
+        T* dst = group + ((co / NR * g.taps + t) * cin) * NR + co % NR;
+        for (int64_t ci = 0; ci < cin; ++ci) dst[ci * NR] = convert(src[ci]);
       }
     }
   }
@@ -160,10 +165,19 @@ PackedFiltersPtr pack_filters(const ConvTransposePlan& plan, const void* filters
     *status = Status::Error("conv_transpose: out of memory packing filters");
     return nullptr;
   }
-  if (uses_double(plan.dtype)) {
-    pack_groups<double>(plan, filters, &p);
-  } else {
-    pack_groups<float>(plan, filters, &p);
+  switch (plan.dtype) {
+    case DType::kFloat64:
+      pack_groups<double>(plan, static_cast<const double*>(filters), &p, [](double v) { return v; });
+      break;
+    case DType::kFloat32:
+      pack_groups<float>(plan, static_cast<const float*>(filters), &p, [](float v) { return v; });
+      break;
+    case DType::kFloat16:
+      pack_groups<float>(plan, static_cast<const uint16_t*>(filters), &p, float16_to_float);
+      break;
+    case DType::kBFloat16:
+      pack_groups<float>(plan, static_cast<const uint16_t*>(filters), &p, bfloat16_to_float);
+      break;
   }
   *status = Status::Ok();
   return packed;

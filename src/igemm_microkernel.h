@@ -53,6 +53,26 @@ struct TileOutput {
   bool accumulate;         // add to what is there (a later K block) instead of storing
 };
 
+// One pixel row of the tile over kc input channels: acc += a[k] * b[k][0..NR).
+template <typename T>
+inline void igemm_row(const T* a, const T* b, size_t kc, typename Vec16<T>::type& acc0,
+                      typename Vec16<T>::type& acc1) {
+  typedef typename Vec16<T>::type V;
+  constexpr int L = Vec16<T>::kLanes;
+  constexpr int NR = TileShape<T>::kNR;
+  V s0 = V{}, s1 = V{};
+  for (size_t k = 0; k < kc; ++k, b += NR) {
+    V b0, b1;
+    std::memcpy(&b0, b, sizeof(V));
+    std::memcpy(&b1, b + L, sizeof(V));
+    const V x = Vec16<T>::splat(a[k]);
+    s0 += x * b0;
+    s1 += x * b1;
+  }
+  acc0 += s0;
+  acc1 += s1;
+}
+
 // taps: entries in a (each MR pointers); kc: input channels per tap;
 // a_offset: first input channel; w: packed B at (first tap, first channel);
 // w_tap_stride: elements between taps in B; zero: the zero row (skipped).
@@ -71,8 +91,18 @@ inline void igemm_microkernel(int taps, size_t kc, const T* const* a, size_t a_o
     const T* a1 = a[1];
     const T* a2 = a[2];
     const T* a3 = a[3];
-    // A tap that reaches none of the tile's pixels contributes nothing.
-    if (a0 == zero && a1 == zero && a2 == zero && a3 == zero) continue;
+    const int live = (a0 != zero) + (a1 != zero) + (a2 != zero) + (a3 != zero);
+    if (live == 0) continue;  // a tap that reaches none of the tile's pixels
+    if (live < MR) {
+      // Some pixels of the tile lie outside the input for this tap (image
+      // borders, tiny inputs): run only the rows that contribute, so a tap
+      // that reaches one pixel costs one row, not four.
+      if (a0 != zero) igemm_row<T>(a0 + a_offset, w, kc, acc0[0], acc1[0]);
+      if (a1 != zero) igemm_row<T>(a1 + a_offset, w, kc, acc0[1], acc1[1]);
+      if (a2 != zero) igemm_row<T>(a2 + a_offset, w, kc, acc0[2], acc1[2]);
+      if (a3 != zero) igemm_row<T>(a3 + a_offset, w, kc, acc0[3], acc1[3]);
+      continue;
+    }
     a0 += a_offset;
     a1 += a_offset;
     a2 += a_offset;

@@ -212,11 +212,12 @@ Status plan_window(const Checker& check, const ConvTransposeArgs& args, int n, W
     return check.fail(m.str());
   }
 
-  if (args.strides.empty()) return check.fail("strides must be given: an int or a list of length 1, " +
-                                              std::to_string(n) + " or " + std::to_string(n + 2));
-  if (!(s = expand_window_arg(check, "strides", args.strides, n, layout.channels_first, &w->stride)).ok()) return s;
-  const std::vector<int64_t> dilations = args.dilations.empty() ? std::vector<int64_t>{1} : args.dilations;
-  if (!(s = expand_window_arg(check, "dilations", dilations, n, layout.channels_first, &w->dilation)).ok()) return s;
+  const std::vector<int64_t> ones = {1};
+  if (!(s = expand_window_arg(check, "strides", args.strides.value_or(ones), n, layout.channels_first, &w->stride)).ok())
+    return s;
+  if (!(s = expand_window_arg(check, "dilations", args.dilations.value_or(ones), n, layout.channels_first,
+                              &w->dilation)).ok())
+    return s;
 
   w->explicit_before.fill(0);
   w->explicit_after.fill(0);

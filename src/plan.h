@@ -14,6 +14,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,8 +30,10 @@ struct ConvTransposeArgs {
   std::vector<int64_t> input_shape;        // N+2 dims in data_format order
   std::vector<int64_t> filter_shape;       // spatial dims + [out_channels, in_channels]
   std::vector<int64_t> output_shape;       // N+2 dims in data_format order
-  std::vector<int64_t> strides;            // length 1, N or N+2 (an int arrives as length 1)
-  std::vector<int64_t> dilations;          // same forms; empty means all 1
+  // Length 1, N or N+2 (an int arrives as length 1). Not given (None in
+  // TensorFlow's Python) means 1 in every dimension, for both.
+  std::optional<std::vector<int64_t>> strides;
+  std::optional<std::vector<int64_t>> dilations;
   std::string padding;                     // "SAME" or "VALID" when padding was a string
   bool padding_is_list = false;            // padding was given as a list of [before, after] pairs
   std::vector<int64_t> explicit_paddings;  // then: the pairs flattened, data_format order

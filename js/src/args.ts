@@ -123,8 +123,8 @@ export interface CoreArgs {
   inputShape: number[];
   filterShape: number[];
   outputShape: number[];
-  strides: number[];
-  dilations: number[];
+  strides: number[] | null;   // null: not given (1 everywhere, as TensorFlow's None)
+  dilations: number[] | null;
   padding: string;
   paddingIsList: boolean;
   explicitPaddings: number[];
@@ -176,8 +176,8 @@ export function coreArgs(name: string, input: Tensor, filters: Tensor, outputSha
     inputShape: input.shape,
     filterShape: filters.shape,
     outputShape: outShape,
-    strides: intList(name, 'strides', o.strides, true),
-    dilations: intList(name, 'dilations', o.dilations, true),
+    strides: o.strides === null || o.strides === undefined ? null : intList(name, 'strides', o.strides, true),
+    dilations: o.dilations === null || o.dilations === undefined ? null : intList(name, 'dilations', o.dilations, true),
     padding,
     paddingIsList,
     explicitPaddings,
