@@ -8,6 +8,7 @@
 #include <malloc.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,14 +18,33 @@ namespace {
 
 using emscripten::val;
 
-std::vector<int64_t> int_list(const val& v) {
-  std::vector<int64_t> out;
-  if (v.isUndefined() || v.isNull()) return out;
-  const unsigned n = v["length"].as<unsigned>();
-  out.reserve(n);
-  for (unsigned i = 0; i < n; ++i) out.push_back(static_cast<int64_t>(v[i].as<double>()));
-  return out;
-}
+// The numeric arguments arrive as one Float64Array (one bulk copy instead
+// of a JS round trip per field), laid out by encodeArgs in js/src/args.ts:
+//   [len, input_shape...] [len, filter_shape...] [len, output_shape...]
+//   [len or -1, strides...] [len or -1, dilations...] [padding_is_list]
+//   [len, explicit_paddings...] [input_dtype] [filter_dtype]
+class NumberReader {
+ public:
+  explicit NumberReader(const val& numbers) : v_(emscripten::convertJSArrayToNumberVector<double>(numbers)) {}
+  double next() { return i_ < v_.size() ? v_[i_++] : 0; }
+  std::vector<int64_t> list() {
+    const int64_t n = static_cast<int64_t>(next());
+    std::vector<int64_t> out;
+    for (int64_t k = 0; k < n; ++k) out.push_back(static_cast<int64_t>(next()));
+    return out;
+  }
+  std::optional<std::vector<int64_t>> optional_list() {
+    if (i_ < v_.size() && v_[i_] < 0) {
+      ++i_;
+      return std::nullopt;
+    }
+    return list();
+  }
+
+ private:
+  std::vector<double> v_;
+  size_t i_ = 0;
+};
 
 // Room left in wasm memory for one call, with a margin for the allocator and stack.
 uint64_t memory_budget() {
@@ -38,20 +58,22 @@ std::unique_ptr<ctw::ThreadPool>& pool() {
   return instance;
 }
 
-ctw::ConvTransposeArgs core_args(const val& a) {
+ctw::ConvTransposeArgs core_args(const std::string& name, const std::string& padding, const std::string& data_format,
+                                const val& numbers) {
   ctw::ConvTransposeArgs args;
-  args.name = a["name"].as<std::string>();
-  args.input_shape = int_list(a["inputShape"]);
-  args.filter_shape = int_list(a["filterShape"]);
-  args.output_shape = int_list(a["outputShape"]);
-  if (!a["strides"].isNull()) args.strides = int_list(a["strides"]);
-  if (!a["dilations"].isNull()) args.dilations = int_list(a["dilations"]);
-  args.padding = a["padding"].as<std::string>();
-  args.padding_is_list = a["paddingIsList"].as<bool>();
-  args.explicit_paddings = int_list(a["explicitPaddings"]);
-  args.data_format = a["dataFormat"].as<std::string>();
-  args.input_dtype = static_cast<ctw::DType>(a["inputDtype"].as<int>());
-  args.filter_dtype = static_cast<ctw::DType>(a["filterDtype"].as<int>());
+  NumberReader r(numbers);
+  args.name = name;
+  args.padding = padding;
+  args.data_format = data_format;
+  args.input_shape = r.list();
+  args.filter_shape = r.list();
+  args.output_shape = r.list();
+  args.strides = r.optional_list();
+  args.dilations = r.optional_list();
+  args.padding_is_list = r.next() != 0;
+  args.explicit_paddings = r.list();
+  args.input_dtype = static_cast<ctw::DType>(static_cast<int>(r.next()));
+  args.filter_dtype = static_cast<ctw::DType>(static_cast<int>(r.next()));
   args.memory_budget_bytes = memory_budget();
   return args;
 }
@@ -59,8 +81,8 @@ ctw::ConvTransposeArgs core_args(const val& a) {
 // Filters planned and packed once, for many runs (createConvTranspose).
 class PreparedFilters {
  public:
-  explicit PreparedFilters(val a) {
-    ctw::ConvTransposeArgs args = core_args(a);
+  PreparedFilters(std::string name, std::string padding, std::string data_format, val numbers) {
+    ctw::ConvTransposeArgs args = core_args(name, padding, data_format, numbers);
     args.input_dtype = args.filter_dtype;
     status_ = ctw::plan_filters(args, &plan_);
   }
@@ -82,7 +104,9 @@ class PreparedFilters {
 // One planned call: JS asks for the sizes, allocates, then runs.
 class PlannedCall {
  public:
-  explicit PlannedCall(val a) { status_ = ctw::plan_conv_transpose(core_args(a), &plan_); }
+  PlannedCall(std::string name, std::string padding, std::string data_format, val numbers) {
+    status_ = ctw::plan_conv_transpose(core_args(name, padding, data_format, numbers), &plan_);
+  }
 
   std::string error() const { return status_.message(); }
   double inputElements() const { return static_cast<double>(plan_.input_elements); }
@@ -123,7 +147,7 @@ int num_threads() { return pool() ? pool()->threads() : 1; }
 
 EMSCRIPTEN_BINDINGS(conv_transpose_wasm) {
   emscripten::class_<PlannedCall>("PlannedCall")
-      .constructor<val>()
+      .constructor<std::string, std::string, std::string, val>()
       .function("error", &PlannedCall::error)
       .function("inputElements", &PlannedCall::inputElements)
       .function("filterElements", &PlannedCall::filterElements)
@@ -131,7 +155,7 @@ EMSCRIPTEN_BINDINGS(conv_transpose_wasm) {
       .function("run", &PlannedCall::run)
       .function("runPrepared", &PlannedCall::runPrepared);
   emscripten::class_<PreparedFilters>("PreparedFilters")
-      .constructor<val>()
+      .constructor<std::string, std::string, std::string, val>()
       .function("error", &PreparedFilters::error)
       .function("filterElements", &PreparedFilters::filterElements)
       .function("pack", &PreparedFilters::pack);

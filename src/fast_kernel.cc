@@ -34,6 +34,7 @@ constexpr int64_t kPixelsPerItem = 64;
 constexpr int64_t kChannelBlocksPerItem = 8;
 constexpr int64_t kKBlock = 256;
 constexpr int kMaxThreadsForScratch = 64;
+constexpr double kMinMacsForThreads = 32768;
 
 bool uses_double(DType t) { return t == DType::kFloat64; }
 size_t compute_size(DType t) { return uses_double(t) ? sizeof(double) : sizeof(float); }
@@ -347,6 +348,10 @@ Status run_fast(const ConvTransposePlan& p, const PackedFilters& packed, const T
   T* zero = static_cast<T*>(std::calloc(zero_elems, sizeof(T)));
   job.zero = zero;
   const bool allocated = job.indirection && job.rows && zero;
+  // Below a few microseconds of work, waking another thread costs more than it saves.
+  const double macs = static_cast<double>(p.batch) * p.input_spatial() * p.input_channels * p.output_channels *
+                      p.kernel_spatial();
+  if (macs < kMinMacsForThreads) pool = nullptr;
   if (allocated) {
     if (pool) {
       pool->parallel_for(job.items.size(), &run_item<T>, &job);

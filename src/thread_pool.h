@@ -2,13 +2,17 @@
 // woken for each parallel loop, so a call pays no thread creation.
 //
 // parallel_for hands out item indices from one atomic counter; the calling
-// thread works too. Items must write disjoint memory. In a build without
-// threads (or with one thread) the loop simply runs inline.
+// thread works too. Items must write disjoint memory. After a loop, workers
+// spin for a short while before they sleep, so back-to-back calls (a model's
+// layers) wake them without a futex round trip; the caller spins for the
+// stragglers rather than sleeping. In a build without threads (or with one
+// thread) the loop simply runs inline.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -36,11 +40,11 @@ class ThreadPool {
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::condition_variable done_;
-  uint64_t generation_ = 0;  // bumped for every parallel_for
-  int busy_workers_ = 0;
-  bool stopping_ = false;
-  // The current loop.
+  std::atomic<uint64_t> generation_{0};  // bumped for every parallel_for
+  std::atomic<int> pending_workers_{0};  // workers still in the current loop
+  std::atomic<int> sleeping_workers_{0};
+  std::atomic<bool> stopping_{false};
+  // The current loop; written before generation_ is bumped.
   Task task_ = nullptr;
   void* context_ = nullptr;
   size_t count_ = 0;

@@ -186,3 +186,22 @@ export function coreArgs(name: string, input: Tensor, filters: Tensor, outputSha
     filterDtype: DTYPE_CODE[filters.dtype],
   };
 }
+
+/** The numeric half of CoreArgs as one array, in the order bindings/ reads it. */
+export function encodeArgs(a: CoreArgs): Float64Array {
+  const out: number[] = [];
+  const list = (v: number[]) => {
+    out.push(v.length);
+    for (const x of v) out.push(x);
+  };
+  const optional = (v: number[] | null) => (v === null ? out.push(-1) : list(v));
+  list(a.inputShape);
+  list(a.filterShape);
+  list(a.outputShape);
+  optional(a.strides);
+  optional(a.dilations);
+  out.push(a.paddingIsList ? 1 : 0);
+  list(a.explicitPaddings);
+  out.push(a.inputDtype, a.filterDtype);
+  return Float64Array.from(out);
+}

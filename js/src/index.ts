@@ -8,7 +8,7 @@
 // before anything is allocated), copies the tensors into wasm memory, runs,
 // copies the result out, and frees every allocation on every path.
 
-import { ArgumentError, coreArgs, DTYPE_BYTES, toTensor } from './args';
+import { ArgumentError, coreArgs, DTYPE_BYTES, encodeArgs, toTensor } from './args';
 import type { CoreArgs, DType, Tensor, TensorLike, TfjsTensorLike } from './args';
 import { loadModule, unrefWorkers } from './loader';
 import type { CoreModule, InitOptions, InitResult, PreparedFilters } from './loader';
@@ -81,7 +81,7 @@ type FilterSource = { kind: 'tensor'; tensor: Tensor } | { kind: 'prepared'; pre
 // Plans one call in the core, then allocates, copies in, runs, copies out
 // and frees, on every path.
 function execute(mod: CoreModule, opName: string, args: CoreArgs, x: Tensor, filters: FilterSource): Tensor {
-  const call = new mod.PlannedCall(args as unknown as Record<string, unknown>);
+  const call = new mod.PlannedCall(args.name, args.padding, args.dataFormat, encodeArgs(args));
   const ptrs: number[] = [];
   try {
     const error = call.error();
@@ -197,7 +197,7 @@ export function createConvTranspose(filters: TensorLike | TfjsTensorLike, option
   const w = toTensor(opName, 'filters', filters);
   const window = { strides: options.strides, padding: options.padding ?? 'SAME', dataFormat: options.dataFormat ?? null, dilations: options.dilations ?? null };
   const filterArgs = coreArgs(opName, { data: w.data, shape: [], dtype: w.dtype }, w, [], window);
-  const prepared = new mod.PreparedFilters(filterArgs as unknown as Record<string, unknown>);
+  const prepared = new mod.PreparedFilters(filterArgs.name, filterArgs.padding, filterArgs.dataFormat, encodeArgs(filterArgs));
   let ptr = 0;
   try {
     const error = prepared.error();

@@ -29,8 +29,8 @@ export interface InitResult {
 }
 
 export interface CoreModule {
-  PlannedCall: new (args: Record<string, unknown>) => PlannedCall;
-  PreparedFilters: new (args: Record<string, unknown>) => PreparedFilters;
+  PlannedCall: new (name: string, padding: string, dataFormat: string, numbers: Float64Array) => PlannedCall;
+  PreparedFilters: new (name: string, padding: string, dataFormat: string, numbers: Float64Array) => PreparedFilters;
   setNumThreads(n: number): void;
   numThreads(): number;
   _malloc(bytes: number): number;
