@@ -78,7 +78,7 @@ uint64_t fast_kernel_scratch_bytes(const ConvTransposePlan& plan) {
                    ((plan.output_channels + nr - 1) / nr * nr) * elem;
   const bool sixteen_bit = plan.dtype == DType::kFloat16 || plan.dtype == DType::kBFloat16;
   if (plan.channels_first || sixteen_bit) bytes += static_cast<uint64_t>(plan.input_elements) * elem;
-  if (sixteen_bit) bytes += static_cast<uint64_t>(plan.output_elements) * sizeof(float);
+  if (sixteen_bit) bytes += static_cast<uint64_t>(kMaxThreadsForScratch) * kPixelsPerItem * (kChannelBlocksPerItem * nr + 8) * elem;
   bytes += static_cast<uint64_t>(plan.input_channels + 4) * elem;  // the zero row
   bytes += static_cast<uint64_t>(kMaxThreadsForScratch) * (kPixelsPerItem + 4) *
            (static_cast<uint64_t>(plan.kernel_spatial()) + 1) * sizeof(void*);
@@ -206,7 +206,13 @@ struct Job {
   const ConvTransposePlan* plan;
   const PackedFilters* packed;
   const T* input;   // channels last, compute type
-  T* output;        // plan layout, compute type
+  T* output;        // plan layout, compute type; null when output16 is used
+  // float16/bfloat16 output: each item accumulates in a float32 tile of its
+  // own (tile_per_thread elements per thread) and rounds into output16 once.
+  uint16_t* output16;
+  uint16_t (*round16)(float);
+  T* tiles;
+  size_t tile_per_thread;
   const T* zero;    // a row of input_channels zeros
   std::vector<Phase> phases;
   std::vector<WorkItem> items;
@@ -232,7 +238,10 @@ void run_item(void* context, size_t item_index, int thread_index) {
   const T** indirection = job.indirection + job.indirection_per_thread * thread_index;
   T** rows = job.rows + (kPixelsPerItem + MR) * thread_index;
   const int64_t out_plane = p.output_spatial();
-  const size_t channel_stride = p.channels_first ? static_cast<size_t>(out_plane) : 1;
+  const size_t channel_stride = p.channels_first && !job.output16 ? static_cast<size_t>(out_plane) : 1;
+  const int64_t tile_stride = (item.block_end - item.block_begin) * NR;
+  T* acc_tile = job.tiles + job.tile_per_thread * thread_index;
+  int64_t* offsets = reinterpret_cast<int64_t*>(acc_tile + kPixelsPerItem * tile_stride);
 
   // Input coordinate of phase pixel 0 for each tap: (first + pad - k*dilation) / stride, exact.
   int64_t base[3];
@@ -251,8 +260,14 @@ void run_item(void* context, size_t item_index, int thread_index) {
     const int64_t oh = phase.first[1] + jh * p.stride[1];
     const int64_t ow = phase.first[2] + jw * p.stride[2];
     const int64_t spatial = (od * p.output_size[1] + oh) * p.output_size[2] + ow;
-    rows[local] = p.channels_first ? job.output + item.batch * cout * out_plane + spatial
-                                   : job.output + (item.batch * out_plane + spatial) * cout;
+    const int64_t out_index = p.channels_first ? item.batch * cout * out_plane + spatial
+                                               : (item.batch * out_plane + spatial) * cout;
+    if (job.output16) {
+      offsets[local] = out_index;
+      rows[local] = acc_tile + local * tile_stride;
+    } else {
+      rows[local] = job.output + out_index;
+    }
     for (int t = 0; t < taps; ++t) {
       const std::array<int64_t, 3>& off = group.tap_offsets[t];
       base[0] = (od + p.pad_before[0] - off[0]) / p.stride[0];
@@ -284,7 +299,9 @@ void run_item(void* context, size_t item_index, int thread_index) {
       for (int64_t nb = item.block_begin; nb < item.block_end; ++nb) {
         const T* w = packed_group + ((nb * taps + t0) * cin + c0) * NR;
         const int nr = static_cast<int>(std::min<int64_t>(NR, cout - nb * NR));
-        const size_t channel_offset = static_cast<size_t>(nb * NR) * channel_stride;
+        // The float32 tile of a 16-bit output starts at the item's first channel block.
+        const int64_t first_block = job.output16 ? item.block_begin : 0;
+        const size_t channel_offset = static_cast<size_t>((nb - first_block) * NR) * channel_stride;
         for (int64_t tile = 0; tile < tiles; ++tile) {
           const int mr = static_cast<int>(std::min<int64_t>(MR, pixels - tile * MR));
           for (int m = 0; m < mr; ++m) tile_rows[m] = rows[tile * MR + m] + channel_offset;
@@ -299,11 +316,21 @@ void run_item(void* context, size_t item_index, int thread_index) {
     } while (c0 < cin);
     t0 += taps_per_block;
   } while (t0 < taps);
+
+  if (job.output16) {
+    const size_t cs = p.channels_first ? static_cast<size_t>(out_plane) : 1;
+    const int64_t c_begin = item.block_begin * NR, c_end = std::min(item.block_end * NR, cout);
+    for (int64_t local = 0; local < pixels; ++local) {
+      const T* src = acc_tile + local * tile_stride;
+      uint16_t* dst = job.output16 + offsets[local];
+      for (int64_t c = c_begin; c < c_end; ++c) dst[c * cs] = job.round16(static_cast<float>(src[c - c_begin]));
+    }
+  }
 }
 
 template <typename T>
 Status run_fast(const ConvTransposePlan& p, const PackedFilters& packed, const T* input, T* output,
-                ThreadPool* pool) {
+                uint16_t* output16, ThreadPool* pool) {
   constexpr int MR = TileShape<T>::kMR;
   constexpr int64_t NR = TileShape<T>::kNR;
   Job<T> job;
@@ -311,6 +338,8 @@ Status run_fast(const ConvTransposePlan& p, const PackedFilters& packed, const T
   job.packed = &packed;
   job.input = input;
   job.output = output;
+  job.output16 = output16;
+  job.round16 = p.dtype == DType::kFloat16 ? float_to_float16 : float_to_bfloat16;
 
   // Phases: residue r per dim serves outputs o with (o + pad_before) mod stride == r, using group r.
   for (int64_t rd = 0; rd < p.stride[0]; ++rd)
@@ -347,7 +376,9 @@ Status run_fast(const ConvTransposePlan& p, const PackedFilters& packed, const T
   job.rows = static_cast<T**>(std::malloc(row_slots * sizeof(T*)));
   T* zero = static_cast<T*>(std::calloc(zero_elems, sizeof(T)));
   job.zero = zero;
-  const bool allocated = job.indirection && job.rows && zero;
+  job.tile_per_thread = output16 ? static_cast<size_t>(kPixelsPerItem * (kChannelBlocksPerItem * NR + 8)) : 0;
+  job.tiles = output16 ? static_cast<T*>(std::malloc(job.tile_per_thread * threads * sizeof(T))) : nullptr;
+  const bool allocated = job.indirection && job.rows && zero && (job.tiles || !output16);
   // Below a few microseconds of work, waking another thread costs more than it saves.
   const double macs = static_cast<double>(p.batch) * p.input_spatial() * p.input_channels * p.output_channels *
                       p.kernel_spatial();
@@ -362,6 +393,7 @@ Status run_fast(const ConvTransposePlan& p, const PackedFilters& packed, const T
   std::free(const_cast<T**>(job.indirection));
   std::free(job.rows);
   std::free(zero);
+  std::free(job.tiles);
   return allocated ? Status::Ok() : Status::Error("conv_transpose: out of memory for kernel scratch");
 }
 
@@ -391,24 +423,8 @@ Status run_typed(const ConvTransposePlan& p, const PackedFilters& packed, const 
   const T* x = prepare_input<T>(p, input, &owned_input);
   if (!x) return Status::Error("conv_transpose: out of memory converting the input");
   const bool sixteen_bit = p.dtype == DType::kFloat16 || p.dtype == DType::kBFloat16;
-  T* y = static_cast<T*>(output);
-  if (sixteen_bit) {
-    y = static_cast<T*>(std::malloc(std::max<size_t>(static_cast<size_t>(p.output_elements), 1) * sizeof(T)));
-    if (!y) {
-      std::free(owned_input);
-      return Status::Error("conv_transpose: out of memory for the float32 output");
-    }
-  }
-  Status s = run_fast<T>(p, packed, x, y, pool);
-  if (sixteen_bit) {
-    uint16_t* bits = static_cast<uint16_t*>(output);
-    const bool half = p.dtype == DType::kFloat16;
-    for (int64_t i = 0; i < p.output_elements; ++i) {
-      const float v = static_cast<float>(y[i]);
-      bits[i] = half ? float_to_float16(v) : float_to_bfloat16(v);
-    }
-    std::free(y);
-  }
+  const Status s = sixteen_bit ? run_fast<T>(p, packed, x, nullptr, static_cast<uint16_t*>(output), pool)
+                               : run_fast<T>(p, packed, x, static_cast<T*>(output), nullptr, pool);
   std::free(owned_input);
   return s;
 }
