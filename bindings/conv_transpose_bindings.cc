@@ -143,6 +143,16 @@ void set_num_threads(int threads) {
 
 int num_threads() { return pool() ? pool()->threads() : 1; }
 
+// Bytes of wasm memory, and bytes the allocator has handed out and not had
+// back: what leak checks and memory reports read.
+val heap_stats() {
+  val out = val::object();
+  out.set("heapBytes", static_cast<double>(emscripten_get_heap_size()));
+  out.set("usedBytes", static_cast<double>(mallinfo().uordblks));
+  out.set("maxHeapBytes", static_cast<double>(emscripten_get_heap_max()));
+  return out;
+}
+
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(conv_transpose_wasm) {
@@ -161,4 +171,5 @@ EMSCRIPTEN_BINDINGS(conv_transpose_wasm) {
       .function("pack", &PreparedFilters::pack);
   emscripten::function("setNumThreads", &set_num_threads);
   emscripten::function("numThreads", &num_threads);
+  emscripten::function("heapStats", &heap_stats);
 }

@@ -12,7 +12,7 @@ const require = createRequire(import.meta.url);
 const tsc = require.resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', join(root, 'js', 'tsconfig.json')], { stdio: 'inherit' });
 
-const names = ['init', 'backendInfo', 'convTranspose', 'conv_transpose', 'createConvTranspose', 'ArgumentError'];
+const names = ['init', 'backendInfo', 'convTranspose', 'conv_transpose', 'createConvTranspose', 'heapStats', 'ArgumentError'];
 writeFileSync(
   join(root, 'dist', 'index.mjs'),
   `// ES module entry: re-exports the CommonJS build (dist/index.js).\n` +

@@ -11,9 +11,9 @@
 import { ArgumentError, coreArgs, DTYPE_BYTES, encodeArgs, toTensor } from './args';
 import type { CoreArgs, DType, Tensor, TensorLike, TfjsTensorLike } from './args';
 import { loadModule, unrefWorkers } from './loader';
-import type { CoreModule, InitOptions, InitResult, PreparedFilters } from './loader';
+import type { CoreModule, HeapStats, InitOptions, InitResult, PreparedFilters } from './loader';
 
-export type { DType, Tensor, TensorLike, TfjsTensorLike, InitOptions, InitResult };
+export type { DType, Tensor, TensorLike, TfjsTensorLike, InitOptions, InitResult, HeapStats };
 export { ArgumentError };
 export type { Backend } from './loader';
 
@@ -57,6 +57,11 @@ export function init(options: InitOptions = {}): Promise<InitResult> {
     );
   }
   return loading;
+}
+
+/** Wasm memory figures (for leak checks and memory reports); init() first. */
+export function heapStats(): HeapStats {
+  return loadedCore('heapStats').heapStats();
 }
 
 /** What init() chose, or null before it has resolved. */

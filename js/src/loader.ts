@@ -33,11 +33,21 @@ export interface CoreModule {
   PreparedFilters: new (name: string, padding: string, dataFormat: string, numbers: Float64Array) => PreparedFilters;
   setNumThreads(n: number): void;
   numThreads(): number;
+  heapStats(): HeapStats;
   _malloc(bytes: number): number;
   _free(ptr: number): void;
   wasmMemory?: WebAssembly.Memory;
   HEAPU8: Uint8Array;
   PThread?: { unusedWorkers: any[]; runningWorkers: any[] };
+}
+
+export interface HeapStats {
+  /** Current size of the wasm memory. */
+  heapBytes: number;
+  /** Bytes allocated by the core's allocator and not yet freed. */
+  usedBytes: number;
+  /** The most the wasm memory may grow to. */
+  maxHeapBytes: number;
 }
 
 export interface PlannedCall {
