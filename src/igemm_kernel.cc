@@ -1,0 +1,325 @@
+// The wide-output fast kernel: each stride phase as an indirect GEMM
+// (phase pixels x output channels, over taps x input channels), with output
+// channels in the vector lanes of the igemm_microkernel.h tiles.
+//
+// Filters are packed per tap group as [channel block][tap][in][NR]. A work
+// item is (phase, batch, pixel block, channel block); it builds its
+// indirection (a pointer to the input pixel each tap reads for each output
+// pixel, or to a zero row) and runs the micro-kernel over cache-sized K
+// blocks.
+#include <algorithm>
+#include <cstring>
+
+#include "igemm_microkernel.h"
+#include "kernel_internal.h"
+
+namespace ctw {
+namespace {
+
+// Blocking. Pixels per work item: the item's A rows (pixels x K block) stay
+// in L2 while the micro-kernel sweeps its channel blocks. Channels per item:
+// splits wide outputs across threads. K block: a kKBlock x NR slice of packed
+// filters (8 KiB for float32) stays in L1 across the item's pixel tiles.
+constexpr int64_t kPixelsPerItem = 64;
+constexpr int64_t kChannelBlocksPerItem = 8;
+constexpr int64_t kKBlock = 256;
+
+int64_t tile_nr(DType t) { return uses_double(t) ? TileShape<double>::kNR : TileShape<float>::kNR; }
+
+// Packs each group's taps from the filters' [tap][out][in] layout into
+// [channel block][tap][in][NR], reading the source in order. S is the
+// filters' storage type, T the compute type.
+template <typename T, typename S, typename Convert>
+void pack_groups(const ConvTransposePlan& plan, const S* filters, PackedFilters* packed, Convert convert) {
+  constexpr int64_t NR = TileShape<T>::kNR;
+  const int64_t cin = plan.input_channels, cout = plan.output_channels;
+  const int64_t blocks = (cout + NR - 1) / NR;
+  T* out = static_cast<T*>(packed->data);
+  for (const PackedFilters::Group& g : packed->groups) {
+    T* group = out + g.offset;
+    // Zero the padding channels of the last block; everything else is written below.
+    if (cout % NR != 0) {
+      T* last = group + (blocks - 1) * g.taps * cin * NR;
+      std::fill(last, last + g.taps * cin * NR, T(0));
+    }
+    for (int t = 0; t < g.taps; ++t) {
+      const std::array<int64_t, 3>& off = g.tap_offsets[t];
+      const int64_t kd = off[0] / plan.dilation[0], kh = off[1] / plan.dilation[1], kw = off[2] / plan.dilation[2];
+      const int64_t tap = (kd * plan.kernel_size[1] + kh) * plan.kernel_size[2] + kw;
+      const S* src = filters + tap * cout * cin;
+      for (int64_t co = 0; co < cout; ++co, src += cin) {
+        T* dst = group + ((co / NR * g.taps + t) * cin) * NR + co % NR;
+        for (int64_t ci = 0; ci < cin; ++ci) dst[ci * NR] = convert(src[ci]);
+      }
+    }
+  }
+}
+
+struct WorkItem {
+  int phase;
+  int64_t batch;
+  int64_t pixel_begin, pixel_end;
+  int64_t block_begin, block_end;  // NR channel blocks
+};
+
+template <typename T>
+struct Job {
+  const ConvTransposePlan* plan;
+  const PackedFilters* packed;
+  const T* input;   // channels last, compute type
+  T* output;        // plan layout, compute type; null when output16 is used
+  // float16/bfloat16 output: each item accumulates in a float32 tile of its
+  // own (tile_per_thread elements per thread) and rounds into output16 once.
+  uint16_t* output16;
+  uint16_t (*round16)(float);
+  T* tiles;
+  size_t tile_per_thread;
+  const T* zero;    // a row of input_channels zeros
+  std::vector<Phase> phases;
+  std::vector<WorkItem> items;
+  // Per-thread indirection (indirection_per_thread each) and output row pointers.
+  const T** indirection;
+  T** rows;
+  size_t indirection_per_thread;
+};
+
+template <typename T>
+void run_item(void* context, size_t item_index, int thread_index) {
+  constexpr int MR = TileShape<T>::kMR;
+  constexpr int64_t NR = TileShape<T>::kNR;
+  Job<T>& job = *static_cast<Job<T>*>(context);
+  const ConvTransposePlan& p = *job.plan;
+  const WorkItem& item = job.items[item_index];
+  const Phase& phase = job.phases[item.phase];
+  const PackedFilters::Group& group = job.packed->groups[phase.group];
+  const int taps = group.taps;
+  const int64_t cin = p.input_channels, cout = p.output_channels;
+  const int64_t pixels = item.pixel_end - item.pixel_begin;
+  const int64_t tiles = (pixels + MR - 1) / MR;
+  const T** indirection = job.indirection + job.indirection_per_thread * thread_index;
+  T** rows = job.rows + (kPixelsPerItem + MR) * thread_index;
+  const int64_t out_plane = p.output_spatial();
+  const size_t channel_stride = p.channels_first && !job.output16 ? static_cast<size_t>(out_plane) : 1;
+  const int64_t tile_stride = (item.block_end - item.block_begin) * NR;
+  T* acc_tile = job.tiles + job.tile_per_thread * thread_index;
+  int64_t* offsets = reinterpret_cast<int64_t*>(acc_tile + kPixelsPerItem * tile_stride);
+
+  // Input coordinate of phase pixel 0 for each tap: (first + pad - k*dilation) / stride, exact.
+  int64_t base[3];
+  for (int64_t j = item.pixel_begin; j < item.pixel_begin + tiles * MR; ++j) {
+    const int64_t local = j - item.pixel_begin;
+    const int64_t tile = local / MR, m = local % MR;
+    if (j >= item.pixel_end) {
+      for (int t = 0; t < taps; ++t) indirection[(tile * taps + t) * MR + m] = job.zero;
+      rows[local] = nullptr;
+      continue;
+    }
+    const int64_t jw = j % phase.count[2];
+    const int64_t jh = (j / phase.count[2]) % phase.count[1];
+    const int64_t jd = j / (phase.count[2] * phase.count[1]);
+    const int64_t od = phase.first[0] + jd * p.stride[0];
+    const int64_t oh = phase.first[1] + jh * p.stride[1];
+    const int64_t ow = phase.first[2] + jw * p.stride[2];
+    const int64_t spatial = (od * p.output_size[1] + oh) * p.output_size[2] + ow;
+    const int64_t out_index = p.channels_first ? item.batch * cout * out_plane + spatial
+                                               : (item.batch * out_plane + spatial) * cout;
+    if (job.output16) {
+      offsets[local] = out_index;
+      rows[local] = acc_tile + local * tile_stride;
+    } else {
+      rows[local] = job.output + out_index;
+    }
+    for (int t = 0; t < taps; ++t) {
+      const std::array<int64_t, 3>& off = group.tap_offsets[t];
+      base[0] = (od + p.pad_before[0] - off[0]) / p.stride[0];
+      base[1] = (oh + p.pad_before[1] - off[1]) / p.stride[1];
+      base[2] = (ow + p.pad_before[2] - off[2]) / p.stride[2];
+      const bool inside = od + p.pad_before[0] - off[0] >= 0 && base[0] < p.input_size[0] &&
+                          oh + p.pad_before[1] - off[1] >= 0 && base[1] < p.input_size[1] &&
+                          ow + p.pad_before[2] - off[2] >= 0 && base[2] < p.input_size[2];
+      indirection[(tile * taps + t) * MR + m] =
+          inside ? job.input + (((item.batch * p.input_size[0] + base[0]) * p.input_size[1] + base[1]) *
+                                    p.input_size[2] + base[2]) * cin
+                 : job.zero;
+    }
+  }
+
+  // K blocks: whole taps when the input channels are few, else slices of one tap's channels.
+  const int64_t ci_chunk = std::max<int64_t>(1, std::min(cin, kKBlock));
+  const int taps_per_block = ci_chunk < cin ? 1 : static_cast<int>(std::max<int64_t>(1, kKBlock / ci_chunk));
+  const T* packed_group = static_cast<const T*>(job.packed->data) + group.offset;
+  const size_t w_tap_stride = static_cast<size_t>(cin * NR);
+  T* tile_rows[MR];
+  bool first = true;
+  int t0 = 0;
+  do {
+    const int block_taps = std::min(taps_per_block, taps - t0);
+    int64_t c0 = 0;
+    do {
+      const int64_t kc = std::min(ci_chunk, cin - c0);
+      for (int64_t nb = item.block_begin; nb < item.block_end; ++nb) {
+        const T* w = packed_group + ((nb * taps + t0) * cin + c0) * NR;
+        const int nr = static_cast<int>(std::min<int64_t>(NR, cout - nb * NR));
+        // The float32 tile of a 16-bit output starts at the item's first channel block.
+        const int64_t first_block = job.output16 ? item.block_begin : 0;
+        const size_t channel_offset = static_cast<size_t>((nb - first_block) * NR) * channel_stride;
+        for (int64_t tile = 0; tile < tiles; ++tile) {
+          const int mr = static_cast<int>(std::min<int64_t>(MR, pixels - tile * MR));
+          for (int m = 0; m < mr; ++m) tile_rows[m] = rows[tile * MR + m] + channel_offset;
+          const TileOutput<T> out = {tile_rows, channel_stride, mr, nr, !first};
+          igemm_microkernel<T>(block_taps, static_cast<size_t>(std::max<int64_t>(kc, 0)),
+                               indirection + (tile * taps + t0) * MR, static_cast<size_t>(c0), w, w_tap_stride,
+                               job.zero, out);
+        }
+      }
+      first = false;
+      c0 += ci_chunk;
+    } while (c0 < cin);
+    t0 += taps_per_block;
+  } while (t0 < taps);
+
+  if (job.output16) {
+    const size_t cs = p.channels_first ? static_cast<size_t>(out_plane) : 1;
+    const int64_t c_begin = item.block_begin * NR, c_end = std::min(item.block_end * NR, cout);
+    for (int64_t local = 0; local < pixels; ++local) {
+      const T* src = acc_tile + local * tile_stride;
+      uint16_t* dst = job.output16 + offsets[local];
+      for (int64_t c = c_begin; c < c_end; ++c) dst[c * cs] = job.round16(static_cast<float>(src[c - c_begin]));
+    }
+  }
+}
+
+template <typename T>
+Status run_fast(const ConvTransposePlan& p, const PackedFilters& packed, const T* input, T* output,
+                uint16_t* output16, ThreadPool* pool) {
+  constexpr int MR = TileShape<T>::kMR;
+  constexpr int64_t NR = TileShape<T>::kNR;
+  Job<T> job;
+  job.plan = &p;
+  job.packed = &packed;
+  job.input = input;
+  job.output = output;
+  job.output16 = output16;
+  job.round16 = p.dtype == DType::kFloat16 ? float_to_float16 : float_to_bfloat16;
+
+  bool uncovered = false;
+  job.phases = output_phases(p, packed, &uncovered);
+  if (uncovered) zero_output(p, output16 ? static_cast<void*>(output16) : static_cast<void*>(output));
+
+  const int64_t blocks = (p.output_channels + NR - 1) / NR;
+  for (size_t ph = 0; ph < job.phases.size(); ++ph)
+    for (int64_t n = 0; n < p.batch; ++n)
+      for (int64_t m0 = 0; m0 < job.phases[ph].pixels; m0 += kPixelsPerItem)
+        for (int64_t b0 = 0; b0 < blocks; b0 += kChannelBlocksPerItem)
+          job.items.push_back({static_cast<int>(ph), n, m0, std::min(m0 + kPixelsPerItem, job.phases[ph].pixels), b0,
+                               std::min(b0 + kChannelBlocksPerItem, blocks)});
+  if (job.items.empty()) return Status::Ok();
+
+  const int threads = pool ? pool->threads() : 1;
+  const size_t pixel_slots = static_cast<size_t>(round_up(kPixelsPerItem, MR));
+  job.indirection_per_thread = pixel_slots * static_cast<size_t>(std::max(packed.max_taps, 1));
+  const size_t zero_elems = static_cast<size_t>(p.input_channels) + 4;
+  const size_t row_slots = static_cast<size_t>(kPixelsPerItem + MR) * threads;
+  // Freed on every path below: the kernel has no early return after this.
+  job.indirection = static_cast<const T**>(std::malloc(job.indirection_per_thread * threads * sizeof(T*)));
+  job.rows = static_cast<T**>(std::malloc(row_slots * sizeof(T*)));
+  T* zero = static_cast<T*>(std::calloc(zero_elems, sizeof(T)));
+  job.zero = zero;
+  job.tile_per_thread = output16 ? static_cast<size_t>(kPixelsPerItem * (kChannelBlocksPerItem * NR + 8)) : 0;
+  job.tiles = output16 ? static_cast<T*>(std::malloc(job.tile_per_thread * threads * sizeof(T))) : nullptr;
+  const bool allocated = job.indirection && job.rows && zero && (job.tiles || !output16);
+  if (allocated) {
+    if (pool) {
+      pool->parallel_for(job.items.size(), &run_item<T>, &job);
+    } else {
+      for (size_t i = 0; i < job.items.size(); ++i) run_item<T>(&job, i, 0);
+    }
+  }
+  std::free(const_cast<T**>(job.indirection));
+  std::free(job.rows);
+  std::free(zero);
+  std::free(job.tiles);
+  return allocated ? Status::Ok() : Status::Error("conv_transpose: out of memory for kernel scratch");
+}
+
+// Input in the compute type and channels-last layout; `owned` keeps a copy alive when one was needed.
+template <typename T>
+const T* prepare_input(const ConvTransposePlan& p, const void* input, void** owned) {
+  const bool native = sizeof(T) == dtype_size(p.dtype) && !p.channels_first;
+  *owned = nullptr;
+  if (native) return static_cast<const T*>(input);
+  T* copy = static_cast<T*>(std::malloc(std::max<size_t>(static_cast<size_t>(p.input_elements), 1) * sizeof(T)));
+  if (!copy) return nullptr;
+  *owned = copy;
+  const int64_t plane = p.input_spatial(), c = p.input_channels;
+  for (int64_t n = 0; n < p.batch; ++n)
+    for (int64_t s = 0; s < plane; ++s)
+      for (int64_t ci = 0; ci < c; ++ci) {
+        const int64_t from = p.channels_first ? (n * c + ci) * plane + s : (n * plane + s) * c + ci;
+        copy[(n * plane + s) * c + ci] = load_element<T>(p.dtype, input, static_cast<size_t>(from));
+      }
+  return copy;
+}
+
+template <typename T>
+Status run_typed(const ConvTransposePlan& p, const PackedFilters& packed, const void* input, void* output,
+                 ThreadPool* pool) {
+  void* owned_input = nullptr;
+  const T* x = prepare_input<T>(p, input, &owned_input);
+  if (!x) return Status::Error("conv_transpose: out of memory converting the input");
+  const bool sixteen_bit = p.dtype == DType::kFloat16 || p.dtype == DType::kBFloat16;
+  const Status s = sixteen_bit ? run_fast<T>(p, packed, x, nullptr, static_cast<uint16_t*>(output), pool)
+                               : run_fast<T>(p, packed, x, static_cast<T*>(output), nullptr, pool);
+  std::free(owned_input);
+  return s;
+}
+
+}  // namespace
+
+int64_t igemm_packed_elements(const ConvTransposePlan& plan) {
+  return plan.kernel_spatial() * plan.input_channels * round_up(plan.output_channels, tile_nr(plan.dtype));
+}
+
+uint64_t igemm_scratch_bytes(const ConvTransposePlan& plan) {
+  const uint64_t elem = compute_size(plan.dtype);
+  const uint64_t nr = static_cast<uint64_t>(tile_nr(plan.dtype));
+  uint64_t bytes = 0;
+  const bool sixteen_bit = is_sixteen_bit(plan.dtype);
+  if (plan.channels_first || sixteen_bit) bytes += static_cast<uint64_t>(plan.input_elements) * elem;
+  if (sixteen_bit) bytes += static_cast<uint64_t>(kMaxThreadsForScratch) * kPixelsPerItem * (kChannelBlocksPerItem * nr + 8) * elem;
+  bytes += static_cast<uint64_t>(plan.input_channels + 4) * elem;  // the zero row
+  bytes += static_cast<uint64_t>(kMaxThreadsForScratch) * (kPixelsPerItem + 4) *
+           (static_cast<uint64_t>(plan.kernel_spatial()) + 1) * sizeof(void*);
+  return bytes;
+}
+
+void igemm_pack(const ConvTransposePlan& plan, const void* filters, PackedFilters* p) {
+  const int64_t block_elems = plan.input_channels * round_up(plan.output_channels, tile_nr(plan.dtype));
+  size_t offset = 0;
+  for (PackedFilters::Group& g : p->groups) {
+    g.offset = offset;
+    offset += static_cast<size_t>(g.taps * block_elems);
+  }
+  switch (plan.dtype) {
+    case DType::kFloat64:
+      pack_groups<double>(plan, static_cast<const double*>(filters), p, [](double v) { return v; });
+      break;
+    case DType::kFloat32:
+      pack_groups<float>(plan, static_cast<const float*>(filters), p, [](float v) { return v; });
+      break;
+    case DType::kFloat16:
+      pack_groups<float>(plan, static_cast<const uint16_t*>(filters), p, float16_to_float);
+      break;
+    case DType::kBFloat16:
+      pack_groups<float>(plan, static_cast<const uint16_t*>(filters), p, bfloat16_to_float);
+      break;
+  }
+}
+
+Status igemm_run(const ConvTransposePlan& plan, const PackedFilters& packed, const void* input, void* output,
+                 ThreadPool* pool) {
+  return uses_double(plan.dtype) ? run_typed<double>(plan, packed, input, output, pool)
+                                 : run_typed<float>(plan, packed, input, output, pool);
+}
+
+}  // namespace ctw

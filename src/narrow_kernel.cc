@@ -1,0 +1,269 @@
+// The narrow-output fast kernel, for 1 to 4 output channels (an RGB image
+// decoder's last layer, a mono audio upsampler).
+//
+// Putting output channels in vector lanes (igemm_kernel.cc) would leave most
+// lanes empty here, so this kernel puts output pixels in them instead: within
+// one stride phase, consecutive output pixels along the width read
+// consecutive input pixels through every tap. The input is relaid once into
+// planar rows ([batch][in channel][depth][height][width]) padded with zeros
+// on both sides, so that those reads are plain unaligned vector loads with no
+// bounds checks; a tap whose depth or height falls outside the input skips
+// the whole row. Filters are packed per tap group as [tap][in][out].
+#include <algorithm>
+#include <cstring>
+
+#include "igemm_microkernel.h"
+#include "kernel_internal.h"
+
+namespace ctw {
+namespace {
+
+// Output pixels per tile: two vectors' worth.
+template <typename T>
+constexpr int64_t kTilePixels = 2 * Vec16<T>::kLanes;
+// Phase pixels along the width per work item (a multiple of every tile width).
+constexpr int64_t kSegmentPixels = 512;
+
+// Zero padding of the planar rows: every tile load of every tap stays inside.
+struct RowPadding {
+  int64_t left = 0;
+  int64_t length = 0;  // left + width + right
+};
+
+RowPadding row_padding(const ConvTransposePlan& p, int64_t tile_pixels) {
+  int64_t lo = 0, hi = p.input_size[2];
+  for (int64_t k = 0; k < p.kernel_size[2]; ++k) {
+    // The phase this tap serves along the width, and the input run its tiles read.
+    const int64_t off = k * p.dilation[2];
+    const int64_t first = floor_mod(off - p.pad_before[2], p.stride[2]);
+    if (first >= p.output_size[2]) continue;
+    const int64_t count = (p.output_size[2] - first + p.stride[2] - 1) / p.stride[2];
+    const int64_t base = input_coordinate(first, p.pad_before[2], off, p.stride[2]);
+    lo = std::min(lo, base);
+    hi = std::max(hi, base + round_up(count, tile_pixels));
+  }
+  return {-lo, hi - lo};
+}
+
+template <typename T, typename S, typename Convert>
+void pack_taps(const ConvTransposePlan& plan, const S* filters, PackedFilters* packed, Convert convert) {
+  const int64_t cin = plan.input_channels, cout = plan.output_channels;
+  T* out = static_cast<T*>(packed->data);
+  for (const PackedFilters::Group& g : packed->groups) {
+    for (int t = 0; t < g.taps; ++t) {
+      const std::array<int64_t, 3>& off = g.tap_offsets[t];
+      const int64_t kd = off[0] / plan.dilation[0], kh = off[1] / plan.dilation[1], kw = off[2] / plan.dilation[2];
+      const int64_t tap = (kd * plan.kernel_size[1] + kh) * plan.kernel_size[2] + kw;
+      const S* src = filters + tap * cout * cin;  // [out][in]
+      T* dst = out + g.offset + t * cin * cout;   // [in][out]
+      for (int64_t co = 0; co < cout; ++co)
+        for (int64_t ci = 0; ci < cin; ++ci) dst[ci * cout + co] = convert(src[co * cin + ci]);
+    }
+  }
+}
+
+struct WorkItem {
+  int phase;
+  int64_t batch, row;  // row: jd * count_h + jh within the phase
+  int64_t begin, end;  // phase pixels along the width
+};
+
+template <typename T>
+struct Job {
+  const ConvTransposePlan* plan;
+  const PackedFilters* packed;
+  const T* rows;  // planar padded input
+  RowPadding pad;
+  void* output;
+  std::vector<Phase> phases;
+  std::vector<WorkItem> items;
+  // Per thread: the item's live taps (input row and packed filter pointers).
+  const T** tap_inputs;
+  const T** tap_filters;
+};
+
+// Output element index of (n, od, oh, ow, c) in the plan's layout.
+inline int64_t output_index(const ConvTransposePlan& p, int64_t n, int64_t od, int64_t oh, int64_t ow, int64_t c) {
+  const int64_t spatial = (od * p.output_size[1] + oh) * p.output_size[2] + ow;
+  return p.channels_first ? (n * p.output_channels + c) * p.output_spatial() + spatial
+                          : (n * p.output_spatial() + spatial) * p.output_channels + c;
+}
+
+template <typename T>
+void store(DType dtype, void* out, int64_t index, T v) {
+  switch (dtype) {
+    case DType::kFloat16: static_cast<uint16_t*>(out)[index] = float_to_float16(static_cast<float>(v)); break;
+    case DType::kBFloat16: static_cast<uint16_t*>(out)[index] = float_to_bfloat16(static_cast<float>(v)); break;
+    default: static_cast<T*>(out)[index] = v; break;
+  }
+}
+
+// One item for CO output channels: tiles of kTilePixels phase pixels along the width.
+template <typename T, int CO>
+void run_item_channels(Job<T>& job, const WorkItem& item, int thread_index) {
+  typedef typename Vec16<T>::type V;
+  constexpr int L = Vec16<T>::kLanes;
+  constexpr int64_t PX = kTilePixels<T>;
+  const ConvTransposePlan& p = *job.plan;
+  const Phase& phase = job.phases[item.phase];
+  const PackedFilters::Group& group = job.packed->groups[phase.group];
+  const int64_t cin = p.input_channels;
+  const int64_t jd = item.row / phase.count[1], jh = item.row % phase.count[1];
+  const int64_t od = phase.first[0] + jd * p.stride[0];
+  const int64_t oh = phase.first[1] + jh * p.stride[1];
+  const int64_t plane = p.input_size[0] * p.input_size[1] * job.pad.length;  // one input channel
+
+  // The taps whose depth and height land inside the input, for this output row.
+  const T** inputs = job.tap_inputs + static_cast<size_t>(job.packed->max_taps) * thread_index;
+  const T** filters = job.tap_filters + static_cast<size_t>(job.packed->max_taps) * thread_index;
+  int live = 0;
+  for (int t = 0; t < group.taps; ++t) {
+    const std::array<int64_t, 3>& off = group.tap_offsets[t];
+    const int64_t id = input_coordinate(od, p.pad_before[0], off[0], p.stride[0]);
+    const int64_t ih = input_coordinate(oh, p.pad_before[1], off[1], p.stride[1]);
+    if (od + p.pad_before[0] - off[0] < 0 || id >= p.input_size[0] || oh + p.pad_before[1] - off[1] < 0 ||
+        ih >= p.input_size[1])
+      continue;
+    const int64_t iw0 = input_coordinate(phase.first[2], p.pad_before[2], off[2], p.stride[2]);
+    inputs[live] = job.rows + ((item.batch * cin * p.input_size[0] + id) * p.input_size[1] + ih) * job.pad.length +
+                   job.pad.left + iw0;
+    filters[live] = static_cast<const T*>(job.packed->data) + group.offset + static_cast<size_t>(t) * cin * CO;
+    ++live;
+  }
+
+  for (int64_t j0 = item.begin; j0 < item.end; j0 += PX) {
+    V acc0[CO], acc1[CO];
+    for (int c = 0; c < CO; ++c) acc0[c] = acc1[c] = V{};
+    for (int t = 0; t < live; ++t) {
+      const T* x = inputs[t] + j0;
+      const T* w = filters[t];
+      for (int64_t ci = 0; ci < cin; ++ci, x += plane, w += CO) {
+        V x0, x1;
+        std::memcpy(&x0, x, sizeof(V));
+        std::memcpy(&x1, x + L, sizeof(V));
+        for (int c = 0; c < CO; ++c) {
+          const V wc = Vec16<T>::splat(w[c]);
+          acc0[c] += x0 * wc;
+          acc1[c] += x1 * wc;
+        }
+      }
+    }
+    const int64_t valid = std::min<int64_t>(PX, item.end - j0);
+    for (int c = 0; c < CO; ++c) {
+      T lanes[PX];
+      std::memcpy(lanes, &acc0[c], sizeof(V));
+      std::memcpy(lanes + L, &acc1[c], sizeof(V));
+      for (int64_t j = 0; j < valid; ++j) {
+        const int64_t ow = phase.first[2] + (j0 + j) * p.stride[2];
+        store<T>(p.dtype, job.output, output_index(p, item.batch, od, oh, ow, c), lanes[j]);
+      }
+    }
+  }
+}
+
+template <typename T>
+void run_item(void* context, size_t item_index, int thread_index) {
+  Job<T>& job = *static_cast<Job<T>*>(context);
+  const WorkItem& item = job.items[item_index];
+  switch (job.plan->output_channels) {
+    case 1: run_item_channels<T, 1>(job, item, thread_index); break;
+    case 2: run_item_channels<T, 2>(job, item, thread_index); break;
+    case 3: run_item_channels<T, 3>(job, item, thread_index); break;
+    default: run_item_channels<T, 4>(job, item, thread_index); break;
+  }
+}
+
+template <typename T>
+Status run_typed(const ConvTransposePlan& p, const PackedFilters& packed, const void* input, void* output,
+                 ThreadPool* pool) {
+  Job<T> job;
+  job.plan = &p;
+  job.packed = &packed;
+  job.output = output;
+  job.pad = row_padding(p, kTilePixels<T>);
+  bool uncovered = false;
+  job.phases = output_phases(p, packed, &uncovered);
+  if (uncovered) zero_output(p, output);
+
+  const int64_t cin = p.input_channels;
+  const int64_t row_count = p.batch * cin * p.input_size[0] * p.input_size[1];
+  const int threads = pool ? pool->threads() : 1;
+  const size_t tap_slots = static_cast<size_t>(std::max(packed.max_taps, 1)) * threads;
+  T* rows = static_cast<T*>(std::calloc(static_cast<size_t>(std::max<int64_t>(row_count * job.pad.length, 1)), sizeof(T)));
+  job.tap_inputs = static_cast<const T**>(std::malloc(tap_slots * sizeof(T*)));
+  job.tap_filters = static_cast<const T**>(std::malloc(tap_slots * sizeof(T*)));
+  const bool allocated = rows && job.tap_inputs && job.tap_filters;
+  if (allocated) {
+    // Relayout: any input layout and dtype -> planar rows in the compute type.
+    const int64_t width = p.input_size[2], plane = p.input_spatial();
+    for (int64_t n = 0; n < p.batch; ++n)
+      for (int64_t ci = 0; ci < cin; ++ci)
+        for (int64_t s = 0; s < plane; ++s) {
+          const int64_t from = p.channels_first ? (n * cin + ci) * plane + s : (n * plane + s) * cin + ci;
+          const int64_t row = (n * cin + ci) * (plane / std::max<int64_t>(width, 1)) + s / width;
+          rows[row * job.pad.length + job.pad.left + s % width] = load_element<T>(p.dtype, input, static_cast<size_t>(from));
+        }
+    job.rows = rows;
+
+    for (size_t ph = 0; ph < job.phases.size(); ++ph) {
+      const Phase& phase = job.phases[ph];
+      for (int64_t n = 0; n < p.batch; ++n)
+        for (int64_t r = 0; r < phase.count[0] * phase.count[1]; ++r)
+          for (int64_t b = 0; b < phase.count[2]; b += kSegmentPixels)
+            job.items.push_back({static_cast<int>(ph), n, r, b, std::min(b + kSegmentPixels, phase.count[2])});
+    }
+    if (pool) {
+      pool->parallel_for(job.items.size(), &run_item<T>, &job);
+    } else {
+      for (size_t i = 0; i < job.items.size(); ++i) run_item<T>(&job, i, 0);
+    }
+  }
+  std::free(rows);
+  std::free(const_cast<T**>(job.tap_inputs));
+  std::free(const_cast<T**>(job.tap_filters));
+  return allocated ? Status::Ok() : Status::Error("conv_transpose: out of memory for kernel scratch");
+}
+
+}  // namespace
+
+int64_t narrow_packed_elements(const ConvTransposePlan& plan) {
+  return plan.kernel_spatial() * plan.input_channels * plan.output_channels;
+}
+
+uint64_t narrow_scratch_bytes(const ConvTransposePlan& plan) {
+  const int64_t tile = uses_double(plan.dtype) ? kTilePixels<double> : kTilePixels<float>;
+  const uint64_t rows =
+      static_cast<uint64_t>(plan.batch) * plan.input_channels * plan.input_size[0] * plan.input_size[1];
+  return (rows * static_cast<uint64_t>(row_padding(plan, tile).length)) * compute_size(plan.dtype) +
+         2ull * kMaxThreadsForScratch * static_cast<uint64_t>(plan.kernel_spatial() + 1) * sizeof(void*);
+}
+
+void narrow_pack(const ConvTransposePlan& plan, const void* filters, PackedFilters* p) {
+  size_t offset = 0;
+  for (PackedFilters::Group& g : p->groups) {
+    g.offset = offset;
+    offset += static_cast<size_t>(g.taps * plan.input_channels * plan.output_channels);
+  }
+  switch (plan.dtype) {
+    case DType::kFloat64:
+      pack_taps<double>(plan, static_cast<const double*>(filters), p, [](double v) { return v; });
+      break;
+    case DType::kFloat32:
+      pack_taps<float>(plan, static_cast<const float*>(filters), p, [](float v) { return v; });
+      break;
+    case DType::kFloat16:
+      pack_taps<float>(plan, static_cast<const uint16_t*>(filters), p, float16_to_float);
+      break;
+    case DType::kBFloat16:
+      pack_taps<float>(plan, static_cast<const uint16_t*>(filters), p, bfloat16_to_float);
+      break;
+  }
+}
+
+Status narrow_run(const ConvTransposePlan& plan, const PackedFilters& packed, const void* input, void* output,
+                  ThreadPool* pool) {
+  return uses_double(plan.dtype) ? run_typed<double>(plan, packed, input, output, pool)
+                                 : run_typed<float>(plan, packed, input, output, pool);
+}
+
+}  // namespace ctw
