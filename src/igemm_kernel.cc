@@ -266,7 +266,7 @@ Status run_typed(const ConvTransposePlan& p, const PackedFilters& packed, const 
                  ThreadPool* pool) {
   void* owned_input = nullptr;
   const T* x = prepare_input<T>(p, input, &owned_input);
-  if (!x) return Status::Error("conv_transpose: out of memory converting the input");
+  if (!x && p.input_elements > 0) return Status::Error("conv_transpose: out of memory converting the input");
   const bool sixteen_bit = p.dtype == DType::kFloat16 || p.dtype == DType::kBFloat16;
   const Status s = sixteen_bit ? run_fast<T>(p, packed, x, nullptr, static_cast<uint16_t*>(output), pool)
                                : run_fast<T>(p, packed, x, static_cast<T*>(output), nullptr, pool);

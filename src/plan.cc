@@ -102,9 +102,9 @@ Status expand_window_arg(const Checker& check, const char* arg, const std::vecto
     return check.fail(m.str());
   }
   for (int i = 0; i < n; ++i) {
-    if (per_spatial[i] < 1) {
+    if (per_spatial[i] < 1 || per_spatial[i] > kMaxSafeInteger) {
       std::ostringstream m;
-      m << arg << " must be >= 1 in every spatial dimension. Received: " << arg << "="
+      m << arg << " must be >= 1 (and below 2^53) in every spatial dimension. Received: " << arg << "="
         << list_string(value) << " (" << spatial_dim_name(n, i) << " " << arg << " "
         << per_spatial[i] << ")";
       return check.fail(m.str());
@@ -117,9 +117,9 @@ Status expand_window_arg(const Checker& check, const char* arg, const std::vecto
 
 Status check_shape(const Checker& check, const char* arg, const std::vector<int64_t>& shape) {
   for (size_t i = 0; i < shape.size(); ++i) {
-    if (shape[i] < 0) {
+    if (shape[i] < 0 || shape[i] > kMaxSafeInteger) {
       std::ostringstream m;
-      m << arg << " dims must be non-negative. Received: " << arg << "=" << list_string(shape)
+      m << arg << " dims must be non-negative (and below 2^53). Received: " << arg << "=" << list_string(shape)
         << " (dim " << i << " is " << shape[i] << ")";
       return check.fail(m.str());
     }
@@ -161,20 +161,27 @@ std::string padding_description(const ConvTransposeArgs& args) {
 // lo > hi when there are none.
 void legal_output_range(int64_t input_size, int64_t effective_filter, int64_t stride, Padding padding,
                         int64_t explicit_total, int64_t* lo, int64_t* hi) {
+  // 128-bit: (input_size - 1) * stride can exceed int64 for absurd strides.
+  __int128 l, h;
   if (padding == Padding::kSame) {
-    *lo = input_size == 0 ? 0 : (input_size - 1) * stride + 1;
-    *hi = input_size * stride;
-    return;
-  }
-  const int64_t pads = padding == Padding::kExplicit ? explicit_total : 0;
-  if (input_size == 0) {  // C++ division truncates toward zero: (x + s) / s == 0 for -s < x + s < s
-    *lo = effective_filter - 2 * stride + 1 - pads;
-    *hi = effective_filter - 1 - pads;
+    l = input_size == 0 ? 0 : static_cast<__int128>(input_size - 1) * stride + 1;
+    h = static_cast<__int128>(input_size) * stride;
   } else {
-    *lo = (input_size - 1) * stride + effective_filter - pads;
-    *hi = *lo + stride - 1;
+    const __int128 pads = padding == Padding::kExplicit ? explicit_total : 0;
+    if (input_size == 0) {  // C++ division truncates toward zero: (x + s) / s == 0 for -s < x + s < s
+      l = static_cast<__int128>(effective_filter) - 2 * static_cast<__int128>(stride) + 1 - pads;
+      h = static_cast<__int128>(effective_filter) - 1 - pads;
+    } else {
+      l = static_cast<__int128>(input_size - 1) * stride + effective_filter - pads;
+      h = l + stride - 1;
+    }
   }
-  if (*lo < 0) *lo = 0;
+  if (l < 0) l = 0;
+  // Beyond 2^53 no output_shape is acceptable anyway; report the range as empty.
+  if (h > kMaxSafeInteger) h = kMaxSafeInteger;
+  if (l > kMaxSafeInteger) l = h + 1;
+  *lo = static_cast<int64_t>(l);
+  *hi = static_cast<int64_t>(h);
 }
 
 // The filters and the window options: kernel dims, data_format, dtypes,
@@ -219,6 +226,18 @@ Status plan_window(const Checker& check, const ConvTransposeArgs& args, int n, W
                               &w->dilation)).ok())
     return s;
 
+  // The dilated kernel extent must stay an exact JS number, like every size here.
+  for (int i = 0; i < n; ++i) {
+    const int64_t k = args.filter_shape[i], d = w->dilation[3 - n + i];
+    if (k - 1 > (kMaxSafeInteger - 1) / d) {
+      std::ostringstream m;
+      m << "the dilated filter extent (k - 1) * dilation + 1 must be below 2^53. Received: filters.shape="
+        << list_string(args.filter_shape) << " with dilations=" << list_string(args.dilations.value_or(ones))
+        << " (" << spatial_dim_name(n, i) << ": kernel " << k << ", dilation " << d << ")";
+      return check.fail(m.str());
+    }
+  }
+
   w->explicit_before.fill(0);
   w->explicit_after.fill(0);
   if (args.padding_is_list) {
@@ -231,8 +250,9 @@ Status plan_window(const Checker& check, const ConvTransposeArgs& args, int n, W
       return check.fail(m.str());
     }
     for (int64_t v : p) {
-      if (v < 0) {
-        return check.fail("padding values must be non-negative. Received: padding=" + pairs_string(p));
+      if (v < 0 || v > kMaxSafeInteger) {
+        return check.fail("padding values must be non-negative (and below 2^53). Received: padding=" +
+                          pairs_string(p));
       }
     }
     const DimIndex idx = dim_index(layout.channels_first);
@@ -424,7 +444,7 @@ Status plan_conv_transpose(const ConvTransposeArgs& args, ConvTransposePlan* pla
         << out_size << " with kernel " << k << ", stride " << stride[d] << ", dilation " << dilation[d] << " and "
         << padding_description(args) << " gives " << w.size << ", not the input's " << in_size << ". ";
       if (lo > hi) {
-        m << "No output size gives " << in_size << " there";
+        m << "No output size below 2^53 gives " << in_size << " there";
       } else if (lo == hi) {
         m << "The output size there must be " << lo;
       } else {
