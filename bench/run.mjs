@@ -113,6 +113,7 @@ function usage() {
   --time-ms N          target timed duration per cell (default 2000, quick 150)
   --warmup-ms N        minimum warm-up duration per cell (default 500, quick 60)
   --no-ceiling         skip the matrix-multiply ceiling line(s)
+  --no-dtypes          skip the float64/float16/bfloat16 section (ours only)
   --cpu-skip-s N       skip tfjs-cpu where one run is estimated over N s (default: quick 3, full never)
   --no-prepared        measure "ours"/"ours-1t" with the one-call form even if createConvTranspose exists
   --help`;
@@ -133,6 +134,7 @@ function parseArgs(argv) {
     timeMs: null,
     warmupMs: null,
     ceiling: true,
+    dtypes: true,
     prepared: true,
     cpuSkipS: null,
   };
@@ -158,6 +160,7 @@ function parseArgs(argv) {
       case '--time-ms': o.timeMs = Number(take()); break;
       case '--warmup-ms': o.warmupMs = Number(take()); break;
       case '--no-ceiling': o.ceiling = false; break;
+      case '--no-dtypes': o.dtypes = false; break;
       case '--no-prepared': o.prepared = false; break;
       case '--cpu-skip-s': o.cpuSkipS = Number(take()); break;
       case '--help': case '-h': console.log(usage()); listShapes(); process.exit(0); break;
@@ -467,6 +470,32 @@ async function ceilingLines(opts, env) {
 }
 
 // ---------------------------------------------------------------------------
+// Element types: this library alone, prepared form, all threads, on the
+// selected shapes, as float64 / float16 / bfloat16 against its own float32.
+// ---------------------------------------------------------------------------
+async function dtypeLines(opts, env) {
+  const { encodeArray } = require('../tests/js/helpers/reference.js');
+  const rows = [];
+  await lib.init({ numThreads: env.threads });
+  for (const id of opts.shapes) {
+    const sh = shapeInfo(SHAPES.find((x) => x.id === id));
+    const x32 = randomData(sh.input.reduce((a, b) => a * b, 1), 31);
+    const f32 = randomData(sh.filterShape.reduce((a, b) => a * b, 1), 32);
+    const row = { id, gflops: {} };
+    for (const dtype of ['float32', 'float64', 'float16', 'bfloat16']) {
+      const wrap = (v) => (dtype === 'float32' ? v : dtype === 'float64' ? Float64Array.from(v) : encodeArray(v, dtype));
+      const op = lib.createConvTranspose({ data: wrap(f32), shape: sh.filterShape, dtype }, { strides: sh.strides, padding: sh.padding });
+      const input = { data: wrap(x32), shape: sh.input, dtype };
+      const m = await measure(() => op.run(input, sh.output), false, opts.policy);
+      op.dispose();
+      row.gflops[dtype] = sh.flops / m.medianMs / 1e6;
+    }
+    rows.push(row);
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------
 async function main() {
@@ -634,6 +663,20 @@ async function main() {
       for (const c of Object.values(entry.cells)) {
         if (c.status === 'measured' && c.peer !== 'ours') c.ratio = c.medianMs / ours.medianMs;
       }
+    }
+  }
+
+  if (opts.dtypes && opts.peers.includes('ours')) {
+    log('');
+    log('## Element types (ours, prepared form, all threads): GFLOP/s and share of float32');
+    results.dtypes = await dtypeLines(opts, env);
+    log('');
+    log('| shape | float32 | float64 | float16 | bfloat16 |');
+    log('|:--|--:|--:|--:|--:|');
+    for (const r of results.dtypes) {
+      const g = r.gflops;
+      const pct = (d) => `${fmtGf(g[d])} (${Math.round((100 * g[d]) / g.float32)}%)`;
+      log(`| ${r.id} | ${fmtGf(g.float32)} | ${pct('float64')} | ${pct('float16')} | ${pct('bfloat16')} |`);
     }
   }
 
