@@ -12,7 +12,8 @@ const require = createRequire(import.meta.url);
 const tsc = require.resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', join(root, 'js', 'tsconfig.json')], { stdio: 'inherit' });
 
-const names = ['init', 'backendInfo', 'convTranspose', 'conv_transpose', 'createConvTranspose', 'heapStats', 'ArgumentError'];
+const names = ['init', 'backendInfo', 'convTranspose', 'conv_transpose', 'createConvTranspose', 'heapStats', 'ArgumentError',
+  'convTransposeAsync', 'initWorker', 'terminateWorker'];
 writeFileSync(
   join(root, 'dist', 'index.mjs'),
   `// ES module entry: re-exports the CommonJS build (dist/index.js).\n` +
@@ -20,6 +21,25 @@ writeFileSync(
     `export const { ${names.join(', ')} } = cjs;\n` +
     `export default cjs;\n`
 );
+// Browser bundles (no bundler needed): the API as one classic script that
+// defines the global `convTransposeWasm`, and the worker of the async mode.
+// Node-only branches keep their require() calls, which never run there.
+const esbuild = require('esbuild');
+const nodeOnly = ['os', 'path', 'fs', 'worker_threads'];
+for (const [entry, out] of [['index.js', 'conv-transpose-wasm.js'], ['worker-entry.js', 'conv-transpose-wasm.worker.js']]) {
+  esbuild.buildSync({
+    entryPoints: [join(root, 'dist', entry)],
+    outfile: join(root, 'dist', out),
+    bundle: true,
+    format: 'iife',
+    globalName: entry === 'index.js' ? 'convTransposeWasm' : undefined,
+    platform: 'browser',
+    target: 'es2020',
+    external: nodeOnly,
+    logLevel: 'warning',
+  });
+}
+
 for (const f of ['ctw-simd-threads.wasm', 'ctw-simd.wasm']) {
   if (!existsSync(join(root, 'dist', 'wasm', f))) {
     console.warn(`build-js: dist/wasm/${f} is missing; run npm run build:wasm`);

@@ -8,14 +8,16 @@
 // before anything is allocated), copies the tensors into wasm memory, runs,
 // copies the result out, and frees every allocation on every path.
 
-import { ArgumentError, coreArgs, DTYPE_BYTES, encodeArgs, toTensor } from './args';
-import type { CoreArgs, DType, Tensor, TensorLike, TfjsTensorLike } from './args';
-import { loadModule, unrefWorkers } from './loader';
-import type { CoreModule, HeapStats, InitOptions, InitResult, PreparedFilters } from './loader';
+import { ArgumentError, coreArgs, DTYPE_BYTES, encodeArgs, toTensor } from './args.js';
+import type { CoreArgs, DType, Tensor, TensorLike, TfjsTensorLike } from './args.js';
+import { loadModule, unrefWorkers } from './loader.js';
+import type { CoreModule, HeapStats, InitOptions, InitResult, PreparedFilters } from './loader.js';
 
 export type { DType, Tensor, TensorLike, TfjsTensorLike, InitOptions, InitResult, HeapStats };
 export { ArgumentError };
-export type { Backend } from './loader';
+export type { Backend } from './loader.js';
+export { convTransposeAsync, initWorker, terminateWorker } from './async.js';
+export type { WorkerOptions } from './async.js';
 
 export type Padding = 'SAME' | 'VALID' | Array<[number, number]>;
 export type DataFormat = 'NWC' | 'NCW' | 'NHWC' | 'NCHW' | 'NDHWC' | 'NCDHW';

@@ -95,6 +95,25 @@ function defaultThreads(): number {
   return Math.max(1, Math.min(8, cores));
 }
 
+// Where this script was loaded from, read while it is evaluated (a page's
+// <script src>, or a Worker's own URL): the default home of the wasm files
+// is the wasm/ folder next to it.
+const SCRIPT_DIR: string = (() => {
+  const g = globalThis as any;
+  if (typeof document !== 'undefined' && document.currentScript && (document.currentScript as HTMLScriptElement).src) {
+    return (document.currentScript as HTMLScriptElement).src.replace(/[^/]*$/, '');
+  }
+  if (typeof g.WorkerGlobalScope !== 'undefined' && g.location && g.location.href) {
+    return String(g.location.href).replace(/[^/]*$/, '');
+  }
+  return '';
+})();
+
+/** The directory URL this script came from in a browser ('' when unknown or in Node). */
+export function scriptDir(): string {
+  return SCRIPT_DIR;
+}
+
 function locate(file: string, wasmPaths: InitOptions['wasmPaths'], fallbackDir: string): string {
   if (typeof wasmPaths === 'string') return wasmPaths + file;
   if (wasmPaths && wasmPaths[file]) return wasmPaths[file];
@@ -143,9 +162,7 @@ export async function loadModule(options: InitOptions): Promise<{ mod: CoreModul
     moduleOptions.wasmBinary = fs.readFileSync(locate(base + '.wasm', options.wasmPaths, dir));
     moduleOptions.locateFile = (f: string) => locate(f, options.wasmPaths, dir);
   } else {
-    const scriptBase = typeof document !== 'undefined' && document.currentScript
-      ? (document.currentScript as HTMLScriptElement).src.replace(/[^/]*$/, '') + 'wasm/'
-      : 'wasm/';
+    const scriptBase = SCRIPT_DIR + 'wasm/';
     const jsUrl = locate(base + '.js', options.wasmPaths, scriptBase);
     factory = await loadBrowserFactory(jsUrl, base);
     moduleOptions.locateFile = (f: string) => locate(f, options.wasmPaths, scriptBase);
