@@ -113,7 +113,7 @@ function usage() {
   --time-ms N          target timed duration per cell (default 2000, quick 150)
   --warmup-ms N        minimum warm-up duration per cell (default 500, quick 60)
   --no-ceiling         skip the matrix-multiply ceiling line(s)
-  --no-dtypes          skip the float64/float16/bfloat16 section (ours only)
+  --no-dtypes          skip the float64/float16/bfloat16 and layout/dilation sections (ours only)
   --cpu-skip-s N       skip tfjs-cpu where one run is estimated over N s (default: quick 3, full never)
   --no-prepared        measure "ours"/"ours-1t" with the one-call form even if createConvTranspose exists
   --help`;
@@ -496,6 +496,40 @@ async function dtypeLines(opts, env) {
 }
 
 // ---------------------------------------------------------------------------
+// Layout and dilation: this library alone, prepared form, all threads. Each
+// selected 2-D/3-D shape as given (channels last), channels first (input and
+// output transposed outside the timed region), and with dilation 2 (SAME,
+// so the output shape is unchanged).
+// ---------------------------------------------------------------------------
+async function variantLines(opts, env) {
+  const rows = [];
+  await lib.init({ numThreads: env.threads });
+  for (const id of opts.shapes) {
+    const sh = shapeInfo(SHAPES.find((x) => x.id === id));
+    const rank = sh.input.length - 2;
+    if (rank < 2 || sh.padding !== 'SAME') continue;
+    const x = randomData(sh.input.reduce((a, b) => a * b, 1), 41);
+    const f = randomData(sh.filterShape.reduce((a, b) => a * b, 1), 42);
+    const first = (s) => [s[0], s[s.length - 1], ...s.slice(1, -1)];
+    const format = rank === 2 ? 'NCHW' : 'NCDHW';
+    const cases = [
+      ['channels last', { data: x, shape: sh.input }, sh.output, null, null],
+      [format, { data: channelsLastToFirst(x, sh.input[0], sh.input.slice(1, -1), sh.input[rank + 1]), shape: first(sh.input) }, first(sh.output), format, null],
+      ['dilation 2', { data: x, shape: sh.input }, sh.output, null, 2],
+    ];
+    const row = { id, gflops: {} };
+    for (const [label, input, outShape, dataFormat, dilations] of cases) {
+      const op = lib.createConvTranspose({ data: f, shape: sh.filterShape }, { strides: sh.strides, padding: sh.padding, dataFormat, dilations });
+      const m = await measure(() => op.run(input, outShape), false, opts.policy);
+      op.dispose();
+      row.gflops[label] = sh.flops / m.medianMs / 1e6;
+    }
+    rows.push(row);
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------
 async function main() {
@@ -677,6 +711,20 @@ async function main() {
       const g = r.gflops;
       const pct = (d) => `${fmtGf(g[d])} (${Math.round((100 * g[d]) / g.float32)}%)`;
       log(`| ${r.id} | ${fmtGf(g.float32)} | ${pct('float64')} | ${pct('float16')} | ${pct('bfloat16')} |`);
+    }
+  }
+
+  if (opts.dtypes && opts.peers.includes('ours')) {
+    log('');
+    log('## Layout and dilation (ours, prepared form, all threads, float32): GFLOP/s and share of channels last');
+    results.variants = await variantLines(opts, env);
+    log('');
+    log('| shape | channels last | channels first | dilation 2 |');
+    log('|:--|--:|--:|--:|');
+    for (const r of results.variants) {
+      const [base, cf, dil] = Object.values(r.gflops);
+      const pct = (g) => `${fmtGf(g)} (${Math.round((100 * g) / base)}%)`;
+      log(`| ${r.id} | ${fmtGf(base)} | ${pct(cf)} | ${pct(dil)} |`);
     }
   }
 
