@@ -93,6 +93,13 @@ PackedFiltersPtr pack_filters(const ConvTransposePlan& plan, const void* filters
   p.input_channels = plan.input_channels;
   p.output_channels = plan.output_channels;
 
+  // No channels, no products: the output is zeros (or empty) whatever the
+  // kernel's size, so do not walk its taps.
+  if (plan.input_channels == 0 || plan.output_channels == 0) {
+    *status = Status::Ok();
+    return packed;
+  }
+
   // Group taps by k*dilation mod stride: group r serves the phase whose outputs o have o + pad_before = r.
   for (int d = 0; d < 3; ++d) {
     for (int64_t k = 0; k < plan.kernel_size[d]; ++k) p.residues[d].push_back(k * plan.dilation[d] % plan.stride[d]);
@@ -132,6 +139,10 @@ Status conv_transpose_fast(const ConvTransposePlan& plan, const PackedFilters& p
     return Status::Error("conv_transpose: packed filters were made for other filters, strides or dilations");
   }
   if (plan.output_elements == 0) return Status::Ok();
+  if (plan.input_channels == 0) {  // every output element is an empty sum
+    zero_output(plan, output);
+    return Status::Ok();
+  }
   if (plan_macs(plan) < kMinMacsForThreads) pool = nullptr;
   return packed.kind == KernelKind::kNarrow ? narrow_run(plan, packed, input, output, pool)
                                             : igemm_run(plan, packed, input, output, pool);

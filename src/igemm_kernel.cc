@@ -76,7 +76,8 @@ struct Job {
   size_t tile_per_thread;
   const T* zero;    // a row of input_channels zeros
   std::vector<Phase> phases;
-  std::vector<WorkItem> items;
+  ItemSpace items;         // per phase: batch x pixel blocks x channel blocks
+  int64_t channel_blocks;  // NR blocks of output channels
   // Per-thread indirection (indirection_per_thread each) and output row pointers.
   const T** indirection;
   T** rows;
@@ -84,12 +85,28 @@ struct Job {
 };
 
 template <typename T>
+WorkItem job_item(const Job<T>& job, int64_t index) {
+  WorkItem item;
+  int64_t local;
+  job.items.locate(index, &item.phase, &local);
+  const int64_t pixels = job.phases[item.phase].pixels;
+  const int64_t channel_items = (job.channel_blocks + kChannelBlocksPerItem - 1) / kChannelBlocksPerItem;
+  const int64_t pixel_items = (pixels + kPixelsPerItem - 1) / kPixelsPerItem;
+  item.block_begin = (local % channel_items) * kChannelBlocksPerItem;
+  item.block_end = std::min(item.block_begin + kChannelBlocksPerItem, job.channel_blocks);
+  item.pixel_begin = (local / channel_items % pixel_items) * kPixelsPerItem;
+  item.pixel_end = std::min(item.pixel_begin + kPixelsPerItem, pixels);
+  item.batch = local / channel_items / pixel_items;
+  return item;
+}
+
+template <typename T>
 void run_item(void* context, size_t item_index, int thread_index) {
   constexpr int MR = TileShape<T>::kMR;
   constexpr int64_t NR = TileShape<T>::kNR;
   Job<T>& job = *static_cast<Job<T>*>(context);
   const ConvTransposePlan& p = *job.plan;
-  const WorkItem& item = job.items[item_index];
+  const WorkItem item = job_item(job, static_cast<int64_t>(item_index));
   const Phase& phase = job.phases[item.phase];
   const PackedFilters::Group& group = job.packed->groups[phase.group];
   const int taps = group.taps;
@@ -101,8 +118,8 @@ void run_item(void* context, size_t item_index, int thread_index) {
   const int64_t out_plane = p.output_spatial();
   const size_t channel_stride = p.channels_first && !job.output16 ? static_cast<size_t>(out_plane) : 1;
   const int64_t tile_stride = (item.block_end - item.block_begin) * NR;
-  T* acc_tile = job.tiles + job.tile_per_thread * thread_index;
-  int64_t* offsets = reinterpret_cast<int64_t*>(acc_tile + kPixelsPerItem * tile_stride);
+  T* acc_tile = job.output16 ? job.tiles + job.tile_per_thread * thread_index : nullptr;
+  int64_t* offsets = job.output16 ? reinterpret_cast<int64_t*>(acc_tile + kPixelsPerItem * tile_stride) : nullptr;
 
   // Input coordinate of phase pixel 0 for each tap: (first + pad - k*dilation) / stride, exact.
   int64_t base[3];
@@ -206,14 +223,12 @@ Status run_fast(const ConvTransposePlan& p, const PackedFilters& packed, const T
   job.phases = output_phases(p, packed, &uncovered);
   if (uncovered) zero_output(p, output16 ? static_cast<void*>(output16) : static_cast<void*>(output));
 
-  const int64_t blocks = (p.output_channels + NR - 1) / NR;
-  for (size_t ph = 0; ph < job.phases.size(); ++ph)
-    for (int64_t n = 0; n < p.batch; ++n)
-      for (int64_t m0 = 0; m0 < job.phases[ph].pixels; m0 += kPixelsPerItem)
-        for (int64_t b0 = 0; b0 < blocks; b0 += kChannelBlocksPerItem)
-          job.items.push_back({static_cast<int>(ph), n, m0, std::min(m0 + kPixelsPerItem, job.phases[ph].pixels), b0,
-                               std::min(b0 + kChannelBlocksPerItem, blocks)});
-  if (job.items.empty()) return Status::Ok();
+  job.channel_blocks = (p.output_channels + NR - 1) / NR;
+  const int64_t channel_items = (job.channel_blocks + kChannelBlocksPerItem - 1) / kChannelBlocksPerItem;
+  for (const Phase& ph : job.phases) {
+    job.items.add_phase(p.batch * ((ph.pixels + kPixelsPerItem - 1) / kPixelsPerItem) * channel_items);
+  }
+  if (job.items.total() == 0) return Status::Ok();
 
   const int threads = pool ? pool->threads() : 1;
   const size_t pixel_slots = static_cast<size_t>(round_up(kPixelsPerItem, MR));
@@ -230,9 +245,9 @@ Status run_fast(const ConvTransposePlan& p, const PackedFilters& packed, const T
   const bool allocated = job.indirection && job.rows && zero && (job.tiles || !output16);
   if (allocated) {
     if (pool) {
-      pool->parallel_for(job.items.size(), &run_item<T>, &job);
+      pool->parallel_for(static_cast<size_t>(job.items.total()), &run_item<T>, &job);
     } else {
-      for (size_t i = 0; i < job.items.size(); ++i) run_item<T>(&job, i, 0);
+      for (int64_t i = 0; i < job.items.total(); ++i) run_item<T>(&job, static_cast<size_t>(i), 0);
     }
   }
   std::free(const_cast<T**>(job.indirection));

@@ -15,23 +15,32 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 
 namespace ctw {
 
 template <typename T>
 struct Vec16;
+// mask: an integer vector of the same lane width (comparisons yield all-ones
+// or zero lanes); lanes(): 0, 1, ... for building lane masks.
 template <>
 struct Vec16<float> {
   typedef float type __attribute__((vector_size(16)));
+  typedef int32_t lane_int;
+  typedef int32_t mask __attribute__((vector_size(16)));
   static constexpr int kLanes = 4;
   static type splat(float x) { return type{x, x, x, x}; }
+  static mask lanes() { return mask{0, 1, 2, 3}; }
 };
 template <>
 struct Vec16<double> {
   typedef double type __attribute__((vector_size(16)));
+  typedef int64_t lane_int;
+  typedef int64_t mask __attribute__((vector_size(16)));
   static constexpr int kLanes = 2;
   static type splat(double x) { return type{x, x}; }
+  static mask lanes() { return mask{0, 1}; }
 };
 
 // Tile sizes per element type: MR pixels x NR channels (two vectors), i.e.

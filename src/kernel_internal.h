@@ -10,6 +10,7 @@
 // writer, so threads never contend and nothing needs zeroing first.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdlib>
@@ -74,6 +75,26 @@ struct Phase {
 // *uncovered when other output pixels exist (phases no tap reaches, when the
 // kernel is smaller than the stride): those must be zero-filled.
 std::vector<Phase> output_phases(const ConvTransposePlan& plan, const PackedFilters& packed, bool* uncovered);
+
+// Work items numbered across phases without materialising a list (a list
+// would be an allocation proportional to the output, outside the memory
+// budget, and a failed std::vector allocation aborts a build without
+// exceptions). Each phase contributes a count; item i maps back to its phase
+// and its index within the phase.
+class ItemSpace {
+ public:
+  void add_phase(int64_t items) { ends_.push_back(total_ += items); }
+  int64_t total() const { return total_; }
+  void locate(int64_t item, int* phase, int64_t* local) const {
+    const size_t p = static_cast<size_t>(std::upper_bound(ends_.begin(), ends_.end(), item) - ends_.begin());
+    *phase = static_cast<int>(p);
+    *local = item - (p == 0 ? 0 : ends_[p - 1]);
+  }
+
+ private:
+  std::vector<int64_t> ends_;
+  int64_t total_ = 0;
+};
 
 // Zeroes the whole output (before the kernels write the covered phases).
 void zero_output(const ConvTransposePlan& plan, void* output);

@@ -5,10 +5,13 @@
 // lanes empty here, so this kernel puts output pixels in them instead: within
 // one stride phase, consecutive output pixels along the width read
 // consecutive input pixels through every tap. The input is relaid once into
-// planar rows ([batch][in channel][depth][height][width]) padded with zeros
-// on both sides, so that those reads are plain unaligned vector loads with no
-// bounds checks; a tap whose depth or height falls outside the input skips
-// the whole row. Filters are packed per tap group as [tap][in][out].
+// planar rows ([batch][in channel][depth][height][width]) with one tile of
+// zeros on each side, so every tile's reads are plain unaligned vector
+// loads. A tap whose depth or height falls outside the input skips the whole
+// row; along the width, tiles wholly outside a tap's reach skip it and the
+// tiles at the edges mask the lanes outside the input, so a missing term
+// adds nothing (not 0 * w, which is NaN for an infinite weight). Filters are
+// packed per tap group as [tap][in][out].
 #include <algorithm>
 #include <cstring>
 
@@ -24,25 +27,15 @@ constexpr int64_t kTilePixels = 2 * Vec16<T>::kLanes;
 // Phase pixels along the width per work item (a multiple of every tile width).
 constexpr int64_t kSegmentPixels = 512;
 
-// Zero padding of the planar rows: every tile load of every tap stays inside.
+// The planar rows carry one tile of zeros on each side: a tile that reaches
+// the input at all then reads only inside its row buffer.
 struct RowPadding {
   int64_t left = 0;
   int64_t length = 0;  // left + width + right
 };
 
 RowPadding row_padding(const ConvTransposePlan& p, int64_t tile_pixels) {
-  int64_t lo = 0, hi = p.input_size[2];
-  for (int64_t k = 0; k < p.kernel_size[2]; ++k) {
-    // The phase this tap serves along the width, and the input run its tiles read.
-    const int64_t off = k * p.dilation[2];
-    const int64_t first = floor_mod(off - p.pad_before[2], p.stride[2]);
-    if (first >= p.output_size[2]) continue;
-    const int64_t count = (p.output_size[2] - first + p.stride[2] - 1) / p.stride[2];
-    const int64_t base = input_coordinate(first, p.pad_before[2], off, p.stride[2]);
-    lo = std::min(lo, base);
-    hi = std::max(hi, base + round_up(count, tile_pixels));
-  }
-  return {-lo, hi - lo};
+  return {tile_pixels, p.input_size[2] + 2 * tile_pixels};
 }
 
 template <typename T, typename S, typename Convert>
@@ -68,6 +61,9 @@ struct WorkItem {
   int64_t begin, end;  // phase pixels along the width
 };
 
+// Per phase: batch x rows x width segments.
+int64_t segments(const Phase& phase) { return (phase.count[2] + kSegmentPixels - 1) / kSegmentPixels; }
+
 template <typename T>
 struct Job {
   const ConvTransposePlan* plan;
@@ -76,10 +72,12 @@ struct Job {
   RowPadding pad;
   void* output;
   std::vector<Phase> phases;
-  std::vector<WorkItem> items;
-  // Per thread: the item's live taps (input row and packed filter pointers).
+  ItemSpace items;
+  // Per thread: the item's live taps (input row and packed filter pointers,
+  // and the phase pixels along the width whose input lies inside the row).
   const T** tap_inputs;
   const T** tap_filters;
+  int64_t* tap_ranges;  // [begin, end) pairs
 };
 
 // Output element index of (n, od, oh, ow, c) in the plan's layout.
@@ -116,6 +114,7 @@ void run_item_channels(Job<T>& job, const WorkItem& item, int thread_index) {
   // The taps whose depth and height land inside the input, for this output row.
   const T** inputs = job.tap_inputs + static_cast<size_t>(job.packed->max_taps) * thread_index;
   const T** filters = job.tap_filters + static_cast<size_t>(job.packed->max_taps) * thread_index;
+  int64_t* ranges = job.tap_ranges + 2 * static_cast<size_t>(job.packed->max_taps) * thread_index;
   int live = 0;
   for (int t = 0; t < group.taps; ++t) {
     const std::array<int64_t, 3>& off = group.tap_offsets[t];
@@ -128,6 +127,9 @@ void run_item_channels(Job<T>& job, const WorkItem& item, int thread_index) {
     inputs[live] = job.rows + ((item.batch * cin * p.input_size[0] + id) * p.input_size[1] + ih) * job.pad.length +
                    job.pad.left + iw0;
     filters[live] = static_cast<const T*>(job.packed->data) + group.offset + static_cast<size_t>(t) * cin * CO;
+    // Phase pixel j reads input column iw0 + j: inside for j in [-iw0, width - iw0).
+    ranges[2 * live] = std::max<int64_t>(0, -iw0);
+    ranges[2 * live + 1] = std::min<int64_t>(phase.count[2], p.input_size[2] - iw0);
     ++live;
   }
 
@@ -135,16 +137,41 @@ void run_item_channels(Job<T>& job, const WorkItem& item, int thread_index) {
     V acc0[CO], acc1[CO];
     for (int c = 0; c < CO; ++c) acc0[c] = acc1[c] = V{};
     for (int t = 0; t < live; ++t) {
+      const int64_t lo = ranges[2 * t], hi = ranges[2 * t + 1];
+      if (j0 >= hi || j0 + PX <= lo) continue;  // no pixel of this tile reaches the input
       const T* x = inputs[t] + j0;
       const T* w = filters[t];
-      for (int64_t ci = 0; ci < cin; ++ci, x += plane, w += CO) {
-        V x0, x1;
-        std::memcpy(&x0, x, sizeof(V));
-        std::memcpy(&x1, x + L, sizeof(V));
-        for (int c = 0; c < CO; ++c) {
-          const V wc = Vec16<T>::splat(w[c]);
-          acc0[c] += x0 * wc;
-          acc1[c] += x1 * wc;
+      if (j0 >= lo && j0 + PX <= hi) {
+        for (int64_t ci = 0; ci < cin; ++ci, x += plane, w += CO) {
+          V x0, x1;
+          std::memcpy(&x0, x, sizeof(V));
+          std::memcpy(&x1, x + L, sizeof(V));
+          for (int c = 0; c < CO; ++c) {
+            const V wc = Vec16<T>::splat(w[c]);
+            acc0[c] += x0 * wc;
+            acc1[c] += x1 * wc;
+          }
+        }
+      } else {
+        // An edge tile: lanes outside [lo, hi) must add nothing at all.
+        typedef typename Vec16<T>::mask M;
+        typedef typename Vec16<T>::lane_int I;
+        // The tile's valid lanes, relative to j0 (clamped into the tile's small range).
+        const I first = static_cast<I>(std::max<int64_t>(lo - j0, 0));
+        const I last = static_cast<I>(std::min<int64_t>(hi - j0, PX));
+        const M lane0 = Vec16<T>::lanes();
+        const M lane1 = lane0 + static_cast<I>(L);
+        const M m0 = (lane0 >= first) & (lane0 < last);
+        const M m1 = (lane1 >= first) & (lane1 < last);
+        for (int64_t ci = 0; ci < cin; ++ci, x += plane, w += CO) {
+          V x0, x1;
+          std::memcpy(&x0, x, sizeof(V));
+          std::memcpy(&x1, x + L, sizeof(V));
+          for (int c = 0; c < CO; ++c) {
+            const V wc = Vec16<T>::splat(w[c]);
+            acc0[c] += reinterpret_cast<V>(reinterpret_cast<M>(x0 * wc) & m0);
+            acc1[c] += reinterpret_cast<V>(reinterpret_cast<M>(x1 * wc) & m1);
+          }
         }
       }
     }
@@ -164,7 +191,15 @@ void run_item_channels(Job<T>& job, const WorkItem& item, int thread_index) {
 template <typename T>
 void run_item(void* context, size_t item_index, int thread_index) {
   Job<T>& job = *static_cast<Job<T>*>(context);
-  const WorkItem& item = job.items[item_index];
+  WorkItem item;
+  int64_t local;
+  job.items.locate(static_cast<int64_t>(item_index), &item.phase, &local);
+  const Phase& phase = job.phases[item.phase];
+  const int64_t segment = local % segments(phase);
+  item.row = local / segments(phase) % (phase.count[0] * phase.count[1]);
+  item.batch = local / segments(phase) / (phase.count[0] * phase.count[1]);
+  item.begin = segment * kSegmentPixels;
+  item.end = std::min(item.begin + kSegmentPixels, phase.count[2]);
   switch (job.plan->output_channels) {
     case 1: run_item_channels<T, 1>(job, item, thread_index); break;
     case 2: run_item_channels<T, 2>(job, item, thread_index); break;
@@ -192,7 +227,8 @@ Status run_typed(const ConvTransposePlan& p, const PackedFilters& packed, const 
   T* rows = static_cast<T*>(std::calloc(static_cast<size_t>(std::max<int64_t>(row_count * job.pad.length, 1)), sizeof(T)));
   job.tap_inputs = static_cast<const T**>(std::malloc(tap_slots * sizeof(T*)));
   job.tap_filters = static_cast<const T**>(std::malloc(tap_slots * sizeof(T*)));
-  const bool allocated = rows && job.tap_inputs && job.tap_filters;
+  job.tap_ranges = static_cast<int64_t*>(std::malloc(2 * tap_slots * sizeof(int64_t)));
+  const bool allocated = rows && job.tap_inputs && job.tap_filters && job.tap_ranges;
   if (allocated) {
     // Relayout: any input layout and dtype -> planar rows in the compute type.
     const int64_t width = p.input_size[2], plane = p.input_spatial();
@@ -205,22 +241,17 @@ Status run_typed(const ConvTransposePlan& p, const PackedFilters& packed, const 
         }
     job.rows = rows;
 
-    for (size_t ph = 0; ph < job.phases.size(); ++ph) {
-      const Phase& phase = job.phases[ph];
-      for (int64_t n = 0; n < p.batch; ++n)
-        for (int64_t r = 0; r < phase.count[0] * phase.count[1]; ++r)
-          for (int64_t b = 0; b < phase.count[2]; b += kSegmentPixels)
-            job.items.push_back({static_cast<int>(ph), n, r, b, std::min(b + kSegmentPixels, phase.count[2])});
-    }
+    for (const Phase& phase : job.phases) job.items.add_phase(p.batch * phase.count[0] * phase.count[1] * segments(phase));
     if (pool) {
-      pool->parallel_for(job.items.size(), &run_item<T>, &job);
+      pool->parallel_for(static_cast<size_t>(job.items.total()), &run_item<T>, &job);
     } else {
-      for (size_t i = 0; i < job.items.size(); ++i) run_item<T>(&job, i, 0);
+      for (int64_t i = 0; i < job.items.total(); ++i) run_item<T>(&job, static_cast<size_t>(i), 0);
     }
   }
   std::free(rows);
   std::free(const_cast<T**>(job.tap_inputs));
   std::free(const_cast<T**>(job.tap_filters));
+  std::free(job.tap_ranges);
   return allocated ? Status::Ok() : Status::Error("conv_transpose: out of memory for kernel scratch");
 }
 
@@ -235,7 +266,7 @@ uint64_t narrow_scratch_bytes(const ConvTransposePlan& plan) {
   const uint64_t rows =
       static_cast<uint64_t>(plan.batch) * plan.input_channels * plan.input_size[0] * plan.input_size[1];
   return (rows * static_cast<uint64_t>(row_padding(plan, tile).length)) * compute_size(plan.dtype) +
-         2ull * kMaxThreadsForScratch * static_cast<uint64_t>(plan.kernel_spatial() + 1) * sizeof(void*);
+         4ull * kMaxThreadsForScratch * static_cast<uint64_t>(plan.kernel_spatial() + 1) * sizeof(void*);
 }
 
 void narrow_pack(const ConvTransposePlan& plan, const void* filters, PackedFilters* p) {
