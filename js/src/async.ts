@@ -8,7 +8,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { ArgumentError, toTensor } from './args.js';
 import type { Tensor, TensorLike, TfjsTensorLike } from './args.js';
-import { isNode, scriptDir } from './loader.js';
+import { absoluteUrl, isNode, scriptDir } from './loader.js';
 import type { InitOptions, InitResult } from './loader.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 
@@ -30,10 +30,6 @@ let ready: Promise<InitResult> | null = null;
 let nextId = 1;
 const pending = new Map<number, Pending>();
 
-function absolute(url: string): string {
-  const base = (globalThis as any).location ? (globalThis as any).location.href : undefined;
-  return base ? new URL(url, base).href : url;
-}
 
 function onMessage(m: FromWorker, settleReady: (r: InitResult) => void, failReady: (e: Error) => void) {
   if (m.type === 'ready') {
@@ -62,7 +58,13 @@ function failAll(error: Error) {
 export function initWorker(options: WorkerOptions = {}): Promise<InitResult> {
   if (ready) return ready;
   const { workerUrl, ...initOptions } = options;
-  if (typeof initOptions.wasmPaths === 'string') initOptions.wasmPaths = absolute(initOptions.wasmPaths);
+  // The worker resolves URLs against its own location: send the page's view of them.
+  if (!isNode && typeof initOptions.wasmPaths === 'string') initOptions.wasmPaths = absoluteUrl(initOptions.wasmPaths);
+  if (!isNode && initOptions.wasmPaths && typeof initOptions.wasmPaths === 'object') {
+    initOptions.wasmPaths = Object.fromEntries(
+      Object.entries(initOptions.wasmPaths).map(([file, url]) => [file, absoluteUrl(url)])
+    );
+  }
   ready = new Promise<InitResult>((resolve, reject) => {
     const failReady = (e: Error) => {
       reject(e);
@@ -75,7 +77,7 @@ export function initWorker(options: WorkerOptions = {}): Promise<InitResult> {
       worker.on('error', (e: Error) => failReady(e));
     } else {
       if (typeof Worker === 'undefined') throw new Error('conv-transpose-wasm: this engine has no Worker for convTransposeAsync');
-      worker = new Worker(absolute(workerUrl ?? scriptDir() + 'conv-transpose-wasm.worker.js'));
+      worker = new Worker(absoluteUrl(workerUrl ?? scriptDir() + 'conv-transpose-wasm.worker.js'));
       worker.onmessage = (event: MessageEvent<FromWorker>) => onMessage(event.data, resolve, failReady);
       worker.onerror = (event: ErrorEvent) => failReady(new Error(`conv-transpose-wasm worker: ${event.message}`));
     }

@@ -163,16 +163,52 @@ export async function loadModule(options: InitOptions): Promise<{ mod: CoreModul
     moduleOptions.locateFile = (f: string) => locate(f, options.wasmPaths, dir);
   } else {
     const scriptBase = SCRIPT_DIR + 'wasm/';
-    const jsUrl = locate(base + '.js', options.wasmPaths, scriptBase);
+    // Absolute URLs: Emscripten's pool workers resolve these against their own
+    // script's URL, not the page's, so a relative path would point elsewhere.
+    const jsUrl = absoluteUrl(locate(base + '.js', options.wasmPaths, scriptBase));
     factory = await loadBrowserFactory(jsUrl, base);
-    moduleOptions.locateFile = (f: string) => locate(f, options.wasmPaths, scriptBase);
+    moduleOptions.locateFile = (f: string) => absoluteUrl(locate(f, options.wasmPaths, scriptBase));
     moduleOptions.mainScriptUrlOrBlob = jsUrl;
   }
-  const mod = await factory(moduleOptions);
+  // Emscripten 3.1.6 only logs a pool worker that fails to load (a 404, a
+  // blocked script) and never settles; turn that into an error.
+  const mod = await withTimeout(
+    factory(moduleOptions),
+    isNode ? 0 : LOAD_TIMEOUT_MS,
+    `conv-transpose-wasm: loading the ${backend} build did not finish in ${LOAD_TIMEOUT_MS / 1000} s; ` +
+      `check that ${base}.js, ${base}.wasm${backend === 'wasm-simd-threads' ? ` and ${base}.worker.js` : ''} are served ` +
+      'where wasmPaths (or the default, next to this script) says'
+  );
   mod.setNumThreads(threads);
   unrefWorkers(mod);
   const maxThreads = backend === 'wasm-simd-threads' ? Math.max(1, threads - 1) + 1 : 1;
   return { mod, result: { backend, threads: mod.numThreads(), simd: true, maxThreads } };
+}
+
+const LOAD_TIMEOUT_MS = 60000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  if (!ms) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(message)), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      }
+    );
+  });
+}
+
+/** A URL made absolute against the page (or worker) location; unchanged where there is none. */
+export function absoluteUrl(url: string): string {
+  const g = globalThis as any;
+  const base = typeof document !== 'undefined' ? document.baseURI : g.location ? String(g.location.href) : '';
+  return base ? new URL(url, base).href : url;
 }
 
 const EXPORT_NAMES: Record<string, string> = {
