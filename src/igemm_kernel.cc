@@ -266,13 +266,7 @@ const T* prepare_input(const ConvTransposePlan& p, const void* input, void** own
   T* copy = static_cast<T*>(std::malloc(std::max<size_t>(static_cast<size_t>(p.input_elements), 1) * sizeof(T)));
   if (!copy) return nullptr;
   *owned = copy;
-  const int64_t plane = p.input_spatial(), c = p.input_channels;
-  for (int64_t n = 0; n < p.batch; ++n)
-    for (int64_t s = 0; s < plane; ++s)
-      for (int64_t ci = 0; ci < c; ++ci) {
-        const int64_t from = p.channels_first ? (n * c + ci) * plane + s : (n * plane + s) * c + ci;
-        copy[(n * plane + s) * c + ci] = load_element<T>(p.dtype, input, static_cast<size_t>(from));
-      }
+  relayout_input<T>(p, input, copy, /*planar=*/false);
   return copy;
 }
 

@@ -112,15 +112,58 @@ inline size_t compute_size(DType t) { return uses_double(t) ? sizeof(double) : s
 inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 inline int64_t floor_mod(int64_t a, int64_t m) { return ((a % m) + m) % m; }
 
-template <typename T>
-T load_element(DType t, const void* base, size_t i) {
-  switch (t) {
-    case DType::kFloat32: return static_cast<T>(static_cast<const float*>(base)[i]);
-    case DType::kFloat64: return static_cast<T>(static_cast<const double*>(base)[i]);
-    case DType::kFloat16: return static_cast<T>(float16_to_float(static_cast<const uint16_t*>(base)[i]));
-    case DType::kBFloat16: return static_cast<T>(bfloat16_to_float(static_cast<const uint16_t*>(base)[i]));
+// Copies the input (plan.dtype, plan layout) into compute type T, either
+// channels last ([n][d][h][w][c], packed) or as planar rows
+// ([n][c][d][h] rows of `row_stride`, the width starting at `row_left`).
+// Reads the source in order and converts with no per-element dtype switch.
+template <typename T, typename S, typename Convert>
+void relayout(const ConvTransposePlan& p, const S* src, T* dst, bool planar, int64_t row_stride, int64_t row_left,
+              Convert convert) {
+  const int64_t c_count = p.input_channels, rows = p.input_size[0] * p.input_size[1], width = p.input_size[2];
+  auto dst_index = [&](int64_t n, int64_t c, int64_t r, int64_t w) {
+    return planar ? ((n * c_count + c) * rows + r) * row_stride + row_left + w
+                  : ((n * rows + r) * width + w) * c_count + c;
+  };
+  for (int64_t n = 0; n < p.batch; ++n) {
+    if (p.channels_first) {
+      for (int64_t c = 0; c < c_count; ++c)
+        for (int64_t r = 0; r < rows; ++r) {
+          T* out = dst + dst_index(n, c, r, 0);
+          const int64_t step = planar ? 1 : c_count;
+          for (int64_t w = 0; w < width; ++w, ++src) out[w * step] = convert(*src);
+        }
+    } else {
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t w = 0; w < width; ++w) {
+          T* out = dst + dst_index(n, 0, r, w);
+          const int64_t step = planar ? rows * row_stride : 1;
+          for (int64_t c = 0; c < c_count; ++c, ++src) out[c * step] = convert(*src);
+        }
+    }
   }
-  return T(0);
+}
+
+template <typename T>
+void relayout_input(const ConvTransposePlan& p, const void* input, T* dst, bool planar, int64_t row_stride = 0,
+                    int64_t row_left = 0) {
+  switch (p.dtype) {
+    case DType::kFloat32:
+      relayout(p, static_cast<const float*>(input), dst, planar, row_stride, row_left,
+               [](float v) { return static_cast<T>(v); });
+      break;
+    case DType::kFloat64:
+      relayout(p, static_cast<const double*>(input), dst, planar, row_stride, row_left,
+               [](double v) { return static_cast<T>(v); });
+      break;
+    case DType::kFloat16:
+      relayout(p, static_cast<const uint16_t*>(input), dst, planar, row_stride, row_left,
+               [](uint16_t v) { return static_cast<T>(float16_to_float(v)); });
+      break;
+    case DType::kBFloat16:
+      relayout(p, static_cast<const uint16_t*>(input), dst, planar, row_stride, row_left,
+               [](uint16_t v) { return static_cast<T>(bfloat16_to_float(v)); });
+      break;
+  }
 }
 
 // Below this many multiply-adds, waking another thread costs more than it saves.

@@ -231,14 +231,7 @@ Status run_typed(const ConvTransposePlan& p, const PackedFilters& packed, const 
   const bool allocated = rows && job.tap_inputs && job.tap_filters && job.tap_ranges;
   if (allocated) {
     // Relayout: any input layout and dtype -> planar rows in the compute type.
-    const int64_t width = p.input_size[2], plane = p.input_spatial();
-    for (int64_t n = 0; n < p.batch; ++n)
-      for (int64_t ci = 0; ci < cin; ++ci)
-        for (int64_t s = 0; s < plane; ++s) {
-          const int64_t from = p.channels_first ? (n * cin + ci) * plane + s : (n * plane + s) * cin + ci;
-          const int64_t row = (n * cin + ci) * (plane / std::max<int64_t>(width, 1)) + s / width;
-          rows[row * job.pad.length + job.pad.left + s % width] = load_element<T>(p.dtype, input, static_cast<size_t>(from));
-        }
+    relayout_input<T>(p, input, rows, /*planar=*/true, job.pad.length, job.pad.left);
     job.rows = rows;
 
     for (const Phase& phase : job.phases) job.items.add_phase(p.batch * phase.count[0] * phase.count[1] * segments(phase));
