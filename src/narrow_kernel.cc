@@ -96,6 +96,33 @@ void store(DType dtype, void* out, int64_t index, T v) {
   }
 }
 
+// One tap over all input channels for a tile of 2 vectors of pixels:
+// acc[c] += x * w[c]. kMasked: lanes whose mask is 0 add exactly nothing
+// (the product is cleared, so 0 * Inf does not become NaN).
+template <typename T, int CO, bool kMasked>
+inline void accumulate_tap(const T* x, const T* w, int64_t cin, int64_t plane, typename Vec16<T>::mask m0,
+                           typename Vec16<T>::mask m1, typename Vec16<T>::type* acc0,
+                           typename Vec16<T>::type* acc1) {
+  typedef typename Vec16<T>::type V;
+  typedef typename Vec16<T>::mask M;
+  constexpr int L = Vec16<T>::kLanes;
+  for (int64_t ci = 0; ci < cin; ++ci, x += plane, w += CO) {
+    V x0, x1;
+    std::memcpy(&x0, x, sizeof(V));
+    std::memcpy(&x1, x + L, sizeof(V));
+    for (int c = 0; c < CO; ++c) {
+      const V wc = Vec16<T>::splat(w[c]);
+      if (kMasked) {
+        acc0[c] += reinterpret_cast<V>(reinterpret_cast<M>(x0 * wc) & m0);
+        acc1[c] += reinterpret_cast<V>(reinterpret_cast<M>(x1 * wc) & m1);
+      } else {
+        acc0[c] += x0 * wc;
+        acc1[c] += x1 * wc;
+      }
+    }
+  }
+}
+
 // One item for CO output channels: tiles of kTilePixels phase pixels along the width.
 template <typename T, int CO>
 void run_item_channels(Job<T>& job, const WorkItem& item, int thread_index) {
@@ -142,16 +169,7 @@ void run_item_channels(Job<T>& job, const WorkItem& item, int thread_index) {
       const T* x = inputs[t] + j0;
       const T* w = filters[t];
       if (j0 >= lo && j0 + PX <= hi) {
-        for (int64_t ci = 0; ci < cin; ++ci, x += plane, w += CO) {
-          V x0, x1;
-          std::memcpy(&x0, x, sizeof(V));
-          std::memcpy(&x1, x + L, sizeof(V));
-          for (int c = 0; c < CO; ++c) {
-            const V wc = Vec16<T>::splat(w[c]);
-            acc0[c] += x0 * wc;
-            acc1[c] += x1 * wc;
-          }
-        }
+        accumulate_tap<T, CO, false>(x, w, cin, plane, typename Vec16<T>::mask{}, typename Vec16<T>::mask{}, acc0, acc1);
       } else {
         // An edge tile: lanes outside [lo, hi) must add nothing at all.
         typedef typename Vec16<T>::mask M;
@@ -161,18 +179,8 @@ void run_item_channels(Job<T>& job, const WorkItem& item, int thread_index) {
         const I last = static_cast<I>(std::min<int64_t>(hi - j0, PX));
         const M lane0 = Vec16<T>::lanes();
         const M lane1 = lane0 + static_cast<I>(L);
-        const M m0 = (lane0 >= first) & (lane0 < last);
-        const M m1 = (lane1 >= first) & (lane1 < last);
-        for (int64_t ci = 0; ci < cin; ++ci, x += plane, w += CO) {
-          V x0, x1;
-          std::memcpy(&x0, x, sizeof(V));
-          std::memcpy(&x1, x + L, sizeof(V));
-          for (int c = 0; c < CO; ++c) {
-            const V wc = Vec16<T>::splat(w[c]);
-            acc0[c] += reinterpret_cast<V>(reinterpret_cast<M>(x0 * wc) & m0);
-            acc1[c] += reinterpret_cast<V>(reinterpret_cast<M>(x1 * wc) & m1);
-          }
-        }
+        accumulate_tap<T, CO, true>(x, w, cin, plane, (lane0 >= first) & (lane0 < last), (lane1 >= first) & (lane1 < last),
+                                    acc0, acc1);
       }
     }
     const int64_t valid = std::min<int64_t>(PX, item.end - j0);
