@@ -24,7 +24,7 @@ namespace {
 // Output pixels per tile: two vectors' worth.
 template <typename T>
 constexpr int64_t kTilePixels = 2 * Vec16<T>::kLanes;
-// Phase pixels along the width per work item (a multiple of every tile width).
+// Output columns per work item.
 constexpr int64_t kSegmentPixels = 512;
 
 // The planar rows carry one tile of zeros on each side: a tile that reaches
@@ -61,8 +61,8 @@ struct WorkItem {
   int64_t begin, end;  // phase pixels along the width
 };
 
-// Per phase: batch x rows x width segments.
-int64_t segments(const Phase& phase) { return (phase.count[2] + kSegmentPixels - 1) / kSegmentPixels; }
+// Work items: batch x output rows x stretches of kSegmentPixels output columns.
+int64_t output_segments(const ConvTransposePlan& p) { return (p.output_size[2] + kSegmentPixels - 1) / kSegmentPixels; }
 
 template <typename T>
 struct Job {
@@ -72,7 +72,6 @@ struct Job {
   RowPadding pad;
   void* output;
   std::vector<Phase> phases;
-  ItemSpace items;
   // Per thread: the item's live taps (input row and packed filter pointers,
   // and the phase pixels along the width whose input lies inside the row).
   const T** tap_inputs;
@@ -198,21 +197,35 @@ void run_item_channels(Job<T>& job, const WorkItem& item, int thread_index) {
 
 template <typename T>
 void run_item(void* context, size_t item_index, int thread_index) {
+  // An item owns a stretch of one output row in full, across every phase
+  // that lands there: with a few channels, pixels of neighbouring phases
+  // share cache lines, and threads writing them at once would contend.
   Job<T>& job = *static_cast<Job<T>*>(context);
+  const ConvTransposePlan& p = *job.plan;
+  const int64_t segments = output_segments(p), rows = p.output_size[0] * p.output_size[1];
+  const int64_t index = static_cast<int64_t>(item_index);
+  const int64_t ow0 = index % segments * kSegmentPixels;
+  const int64_t ow1 = std::min(ow0 + kSegmentPixels, p.output_size[2]);
+  const int64_t row = index / segments % rows;
+  const int64_t od = row / p.output_size[1], oh = row % p.output_size[1];
   WorkItem item;
-  int64_t local;
-  job.items.locate(static_cast<int64_t>(item_index), &item.phase, &local);
-  const Phase& phase = job.phases[item.phase];
-  const int64_t segment = local % segments(phase);
-  item.row = local / segments(phase) % (phase.count[0] * phase.count[1]);
-  item.batch = local / segments(phase) / (phase.count[0] * phase.count[1]);
-  item.begin = segment * kSegmentPixels;
-  item.end = std::min(item.begin + kSegmentPixels, phase.count[2]);
-  switch (job.plan->output_channels) {
-    case 1: run_item_channels<T, 1>(job, item, thread_index); break;
-    case 2: run_item_channels<T, 2>(job, item, thread_index); break;
-    case 3: run_item_channels<T, 3>(job, item, thread_index); break;
-    default: run_item_channels<T, 4>(job, item, thread_index); break;
+  item.batch = index / segments / rows;
+  for (size_t ph = 0; ph < job.phases.size(); ++ph) {
+    const Phase& phase = job.phases[ph];
+    if (od % p.stride[0] != phase.first[0] || oh % p.stride[1] != phase.first[1]) continue;
+    const int64_t first_w = phase.first[2], s_w = p.stride[2];
+    // The phase pixels j whose output column first_w + j * s_w lies in [ow0, ow1).
+    item.phase = static_cast<int>(ph);
+    item.row = (od / p.stride[0]) * phase.count[1] + oh / p.stride[1];
+    item.begin = ow0 <= first_w ? 0 : (ow0 - first_w + s_w - 1) / s_w;
+    item.end = ow1 <= first_w ? 0 : std::min(phase.count[2], (ow1 - first_w + s_w - 1) / s_w);
+    if (item.begin >= item.end) continue;
+    switch (p.output_channels) {
+      case 1: run_item_channels<T, 1>(job, item, thread_index); break;
+      case 2: run_item_channels<T, 2>(job, item, thread_index); break;
+      case 3: run_item_channels<T, 3>(job, item, thread_index); break;
+      default: run_item_channels<T, 4>(job, item, thread_index); break;
+    }
   }
 }
 
@@ -242,11 +255,11 @@ Status run_typed(const ConvTransposePlan& p, const PackedFilters& packed, const 
     relayout_input<T>(p, input, rows, /*planar=*/true, job.pad.length, job.pad.left);
     job.rows = rows;
 
-    for (const Phase& phase : job.phases) job.items.add_phase(p.batch * phase.count[0] * phase.count[1] * segments(phase));
+    const int64_t items = p.batch * p.output_size[0] * p.output_size[1] * output_segments(p);
     if (pool) {
-      pool->parallel_for(static_cast<size_t>(job.items.total()), &run_item<T>, &job);
+      pool->parallel_for(static_cast<size_t>(items), &run_item<T>, &job);
     } else {
-      for (int64_t i = 0; i < job.items.total(); ++i) run_item<T>(&job, static_cast<size_t>(i), 0);
+      for (int64_t i = 0; i < items; ++i) run_item<T>(&job, static_cast<size_t>(i), 0);
     }
   }
   std::free(rows);
