@@ -27,7 +27,6 @@ void ThreadPool::run_items(int thread_index) {
     const size_t item = next_item_.fetch_add(1, std::memory_order_relaxed);
     if (item >= count_) return;
     task_(context_, item, thread_index);
-    done_items_.fetch_add(1, std::memory_order_release);
   }
 }
 
@@ -43,14 +42,9 @@ void ThreadPool::worker_main(int thread_index) {
       sleeping_workers_.fetch_sub(1, std::memory_order_relaxed);
     }
     if (stopping_.load(std::memory_order_relaxed)) return;
-    // Announce before reading the loop's fields: the caller rewrites them only when no worker is active.
-    active_workers_.fetch_add(1, std::memory_order_seq_cst);
-    const uint64_t generation = generation_.load(std::memory_order_seq_cst);
-    if (generation != seen) {
-      seen = generation;
-      run_items(thread_index);
-    }
-    active_workers_.fetch_sub(1, std::memory_order_release);
+    seen = generation_.load(std::memory_order_acquire);
+    run_items(thread_index);
+    pending_workers_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
 
@@ -60,22 +54,20 @@ void ThreadPool::parallel_for(size_t count, Task fn, void* context) {
     for (size_t i = 0; i < count; ++i) fn(context, i, 0);
     return;
   }
-  // A worker that woke late for the previous loop may still be looking at its fields.
-  while (active_workers_.load(std::memory_order_seq_cst) != 0) {
-  }
   task_ = fn;
   context_ = context;
   count_ = count;
   next_item_.store(0, std::memory_order_relaxed);
-  done_items_.store(0, std::memory_order_relaxed);
+  pending_workers_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
   {
     // Under the lock, so that a worker between its check and its wait cannot miss the bump.
     std::lock_guard<std::mutex> lock(mutex_);
-    generation_.fetch_add(1, std::memory_order_seq_cst);
+    generation_.fetch_add(1, std::memory_order_release);
   }
   if (sleeping_workers_.load(std::memory_order_relaxed) > 0) wake_.notify_all();
   run_items(0);
-  while (done_items_.load(std::memory_order_acquire) != count) {
+  while (pending_workers_.load(std::memory_order_acquire) != 0) {
+    std::this_thread::yield();
   }
 }
 

@@ -2,13 +2,11 @@
 // woken for each parallel loop, so a call pays no thread creation.
 //
 // parallel_for hands out item indices from one atomic counter; the calling
-// thread works too. Items must write disjoint memory. The caller returns as
-// soon as every item is done: it never waits for a worker that has not woken
-// up (on a small loop the caller may do all the items itself), and a worker
-// that wakes late finds no items and leaves. After a loop, workers spin for a
-// short while before they sleep, so back-to-back calls wake them without a
-// futex round trip. In a build without threads (or with one thread) the loop
-// simply runs inline.
+// thread works too. Items must write disjoint memory. After a loop, workers
+// spin for a short while before they sleep, so back-to-back calls (a model's
+// layers) wake them without a futex round trip; the caller spins for the
+// stragglers rather than sleeping. In a build without threads (or with one
+// thread) the loop simply runs inline.
 #pragma once
 
 #include <atomic>
@@ -43,12 +41,10 @@ class ThreadPool {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::atomic<uint64_t> generation_{0};  // bumped for every parallel_for
-  std::atomic<int> active_workers_{0};   // workers that may be reading the loop's fields
-  std::atomic<size_t> done_items_{0};    // items of the current loop finished
+  std::atomic<int> pending_workers_{0};  // workers still in the current loop
   std::atomic<int> sleeping_workers_{0};
   std::atomic<bool> stopping_{false};
-  // The current loop; written only while no worker is active, before
-  // generation_ is bumped.
+  // The current loop; written before generation_ is bumped.
   Task task_ = nullptr;
   void* context_ = nullptr;
   size_t count_ = 0;
