@@ -309,20 +309,9 @@ void igemm_pack(const ConvTransposePlan& plan, const void* filters, PackedFilter
     g.offset = offset;
     offset += static_cast<size_t>(g.taps * block_elems);
   }
-  switch (plan.dtype) {
-    case DType::kFloat64:
-      pack_groups<double>(plan, static_cast<const double*>(filters), p, [](double v) { return v; });
-      break;
-    case DType::kFloat32:
-      pack_groups<float>(plan, static_cast<const float*>(filters), p, [](float v) { return v; });
-      break;
-    case DType::kFloat16:
-      pack_groups<float>(plan, static_cast<const uint16_t*>(filters), p, float16_to_float);
-      break;
-    case DType::kBFloat16:
-      pack_groups<float>(plan, static_cast<const uint16_t*>(filters), p, bfloat16_to_float);
-      break;
-  }
+  with_storage(plan.dtype, filters, [&](auto src, auto convert) {
+    pack_groups<decltype(convert(*src))>(plan, src, p, convert);
+  });
 }
 
 Status igemm_run(const ConvTransposePlan& plan, const PackedFilters& packed, const void* input, void* output,

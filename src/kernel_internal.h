@@ -143,27 +143,25 @@ void relayout(const ConvTransposePlan& p, const S* src, T* dst, bool planar, int
   }
 }
 
+// Calls f(source pointer, convert) with the tensor's storage type and a
+// converter from it to the compute type (double for float64, float else):
+// the one place that maps a dtype to its storage.
+template <typename F>
+void with_storage(DType dtype, const void* data, F&& f) {
+  switch (dtype) {
+    case DType::kFloat64: f(static_cast<const double*>(data), [](double v) { return v; }); break;
+    case DType::kFloat32: f(static_cast<const float*>(data), [](float v) { return v; }); break;
+    case DType::kFloat16: f(static_cast<const uint16_t*>(data), [](uint16_t v) { return float16_to_float(v); }); break;
+    case DType::kBFloat16: f(static_cast<const uint16_t*>(data), [](uint16_t v) { return bfloat16_to_float(v); }); break;
+  }
+}
+
 template <typename T>
 void relayout_input(const ConvTransposePlan& p, const void* input, T* dst, bool planar, int64_t row_stride = 0,
                     int64_t row_left = 0) {
-  switch (p.dtype) {
-    case DType::kFloat32:
-      relayout(p, static_cast<const float*>(input), dst, planar, row_stride, row_left,
-               [](float v) { return static_cast<T>(v); });
-      break;
-    case DType::kFloat64:
-      relayout(p, static_cast<const double*>(input), dst, planar, row_stride, row_left,
-               [](double v) { return static_cast<T>(v); });
-      break;
-    case DType::kFloat16:
-      relayout(p, static_cast<const uint16_t*>(input), dst, planar, row_stride, row_left,
-               [](uint16_t v) { return static_cast<T>(float16_to_float(v)); });
-      break;
-    case DType::kBFloat16:
-      relayout(p, static_cast<const uint16_t*>(input), dst, planar, row_stride, row_left,
-               [](uint16_t v) { return static_cast<T>(bfloat16_to_float(v)); });
-      break;
-  }
+  with_storage(p.dtype, input, [&](auto src, auto convert) {
+    relayout(p, src, dst, planar, row_stride, row_left, [&](auto v) { return static_cast<T>(convert(v)); });
+  });
 }
 
 // Below this many multiply-adds, waking another thread costs more than it saves.

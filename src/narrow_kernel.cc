@@ -289,20 +289,9 @@ void narrow_pack(const ConvTransposePlan& plan, const void* filters, PackedFilte
     g.offset = offset;
     offset += static_cast<size_t>(g.taps * plan.input_channels * plan.output_channels);
   }
-  switch (plan.dtype) {
-    case DType::kFloat64:
-      pack_taps<double>(plan, static_cast<const double*>(filters), p, [](double v) { return v; });
-      break;
-    case DType::kFloat32:
-      pack_taps<float>(plan, static_cast<const float*>(filters), p, [](float v) { return v; });
-      break;
-    case DType::kFloat16:
-      pack_taps<float>(plan, static_cast<const uint16_t*>(filters), p, float16_to_float);
-      break;
-    case DType::kBFloat16:
-      pack_taps<float>(plan, static_cast<const uint16_t*>(filters), p, bfloat16_to_float);
-      break;
-  }
+  with_storage(plan.dtype, filters, [&](auto src, auto convert) {
+    pack_taps<decltype(convert(*src))>(plan, src, p, convert);
+  });
 }
 
 Status narrow_run(const ConvTransposePlan& plan, const PackedFilters& packed, const void* input, void* output,
