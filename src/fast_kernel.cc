@@ -119,6 +119,13 @@ PackedFiltersPtr pack_filters(const ConvTransposePlan& plan, const void* filters
   for (const PackedFilters::Group& g : p.groups) p.max_taps = std::max(p.max_taps, g.taps);
 
   const int64_t elements = p.kind == KernelKind::kNarrow ? narrow_packed_elements(plan) : igemm_packed_elements(plan);
+  // Both layouts give every tap the same share of the packed data; groups follow each other.
+  const int64_t per_tap = elements / plan.kernel_spatial();
+  size_t offset = 0;
+  for (PackedFilters::Group& g : p.groups) {
+    g.offset = offset;
+    offset += static_cast<size_t>(g.taps * per_tap);
+  }
   p.data = std::malloc(static_cast<size_t>(std::max<int64_t>(elements, 1)) * compute_size(plan.dtype));
   if (!p.data) {
     *status = Status::Error("conv_transpose: out of memory packing filters");

@@ -303,12 +303,6 @@ uint64_t igemm_scratch_bytes(const ConvTransposePlan& plan) {
 }
 
 void igemm_pack(const ConvTransposePlan& plan, const void* filters, PackedFilters* p) {
-  const int64_t block_elems = plan.input_channels * round_up(plan.output_channels, tile_nr(plan.dtype));
-  size_t offset = 0;
-  for (PackedFilters::Group& g : p->groups) {
-    g.offset = offset;
-    offset += static_cast<size_t>(g.taps * block_elems);
-  }
   with_storage(plan.dtype, filters, [&](auto src, auto convert) {
     pack_groups<decltype(convert(*src))>(plan, src, p, convert);
   });

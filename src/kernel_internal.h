@@ -173,7 +173,8 @@ inline double plan_macs(const ConvTransposePlan& p) {
   return static_cast<double>(p.batch) * p.input_spatial() * p.input_channels * p.output_channels * p.kernel_spatial();
 }
 
-// The two fast kernels. Each packs in its own layout and runs from a plan.
+// The two fast kernels. Each packs in its own layout (pack_filters has set the
+// groups' offsets) and runs from a plan.
 int64_t igemm_packed_elements(const ConvTransposePlan& plan);
 void igemm_pack(const ConvTransposePlan& plan, const void* filters, PackedFilters* packed);
 uint64_t igemm_scratch_bytes(const ConvTransposePlan& plan);

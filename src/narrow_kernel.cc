@@ -284,11 +284,6 @@ uint64_t narrow_scratch_bytes(const ConvTransposePlan& plan) {
 }
 
 void narrow_pack(const ConvTransposePlan& plan, const void* filters, PackedFilters* p) {
-  size_t offset = 0;
-  for (PackedFilters::Group& g : p->groups) {
-    g.offset = offset;
-    offset += static_cast<size_t>(g.taps * plan.input_channels * plan.output_channels);
-  }
   with_storage(plan.dtype, filters, [&](auto src, auto convert) {
     pack_taps<decltype(convert(*src))>(plan, src, p, convert);
   });
