@@ -16,7 +16,9 @@ ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_.store(true, std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_release);
+    // A new (closed) generation wakes every worker; none can enter it.
+    const uint64_t next = generation_of(state_.load(std::memory_order_relaxed)) + 1;
+    state_.store(next << kGenerationShift | kClosed, std::memory_order_release);
   }
   wake_.notify_all();
   for (std::thread& t : workers_) t.join();
@@ -30,21 +32,31 @@ void ThreadPool::run_items(int thread_index) {
   }
 }
 
+bool ThreadPool::enter(uint64_t generation) {
+  uint64_t s = state_.load(std::memory_order_acquire);
+  while (generation_of(s) == generation && !(s & kClosed)) {
+    if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acquire, std::memory_order_acquire)) return true;
+  }
+  return false;
+}
+
 void ThreadPool::worker_main(int thread_index) {
   uint64_t seen = 0;
+  auto moved_on = [&] { return generation_of(state_.load(std::memory_order_acquire)) != seen; };
   for (;;) {
-    for (int i = 0; i < kSpinIterations && generation_.load(std::memory_order_acquire) == seen; ++i) {
+    for (int i = 0; i < kSpinIterations && !moved_on(); ++i) {
     }
-    if (generation_.load(std::memory_order_acquire) == seen) {
+    if (!moved_on()) {
       std::unique_lock<std::mutex> lock(mutex_);
       sleeping_workers_.fetch_add(1, std::memory_order_relaxed);
-      wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
+      wake_.wait(lock, moved_on);
       sleeping_workers_.fetch_sub(1, std::memory_order_relaxed);
     }
     if (stopping_.load(std::memory_order_relaxed)) return;
-    seen = generation_.load(std::memory_order_acquire);
+    seen = generation_of(state_.load(std::memory_order_acquire));
+    if (!enter(seen)) continue;  // the caller finished (or a newer loop began) first
     run_items(thread_index);
-    pending_workers_.fetch_sub(1, std::memory_order_acq_rel);
+    state_.fetch_sub(1, std::memory_order_release);  // leave: our writes happen before the caller's close
   }
 }
 
@@ -54,20 +66,28 @@ void ThreadPool::parallel_for(size_t count, Task fn, void* context) {
     for (size_t i = 0; i < count; ++i) fn(context, i, 0);
     return;
   }
+  // The previous loop is closed and empty (see below): no worker reads these now.
   task_ = fn;
   context_ = context;
   count_ = count;
   next_item_.store(0, std::memory_order_relaxed);
-  pending_workers_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
   {
     // Under the lock, so that a worker between its check and its wait cannot miss the bump.
     std::lock_guard<std::mutex> lock(mutex_);
-    generation_.fetch_add(1, std::memory_order_release);
+    const uint64_t next = generation_of(state_.load(std::memory_order_relaxed)) + 1;
+    state_.store(next << kGenerationShift, std::memory_order_release);  // open, nobody inside
   }
   if (sleeping_workers_.load(std::memory_order_relaxed) > 0) wake_.notify_all();
   run_items(0);
-  while (pending_workers_.load(std::memory_order_acquire) != 0) {
-    std::this_thread::yield();
+  // Every item is taken; close the loop once no worker is inside it.
+  uint64_t s = state_.load(std::memory_order_acquire);
+  for (;;) {
+    if ((s & kInsideMask) != 0) {
+      std::this_thread::yield();
+      s = state_.load(std::memory_order_acquire);
+      continue;
+    }
+    if (state_.compare_exchange_weak(s, s | kClosed, std::memory_order_acq_rel, std::memory_order_acquire)) break;
   }
 }
 

@@ -2,11 +2,23 @@
 // woken for each parallel loop, so a call pays no thread creation.
 //
 // parallel_for hands out item indices from one atomic counter; the calling
-// thread works too. Items must write disjoint memory. After a loop, workers
-// spin for a short while before they sleep, so back-to-back calls (a model's
-// layers) wake them without a futex round trip; the caller spins for the
-// stragglers rather than sleeping. In a build without threads (or with one
-// thread) the loop simply runs inline.
+// thread works too. Items must write disjoint memory.
+//
+// The caller returns as soon as every item is done and no worker is inside
+// the loop: it never waits for a worker that has not woken up yet (on a
+// small loop the caller often does every item itself before a sleeping
+// worker is scheduled). One atomic word holds the loop's generation, a
+// "closed" flag and the number of workers inside the loop. A worker enters
+// only by a compare-and-swap that sees the current generation open, and only
+// then reads the loop's fields; the caller closes the loop by a
+// compare-and-swap that sees no worker inside, and only then may rewrite
+// the fields for the next loop. A worker that wakes after the close finds
+// the generation closed (or newer) and does not touch the old fields.
+//
+// After a loop, workers spin for a short while before they sleep, so
+// back-to-back calls (a model's layers) reach them without a futex round
+// trip. In a build without threads (or with one thread) the loop simply
+// runs inline.
 #pragma once
 
 #include <atomic>
@@ -30,21 +42,30 @@ class ThreadPool {
   int threads() const { return static_cast<int>(workers_.size()) + 1; }
 
   // Calls fn(context, item, thread_index) for item in [0, count); thread_index < threads().
+  // One caller at a time.
   using Task = void (*)(void* context, size_t item, int thread_index);
   void parallel_for(size_t count, Task fn, void* context);
 
  private:
+  // The state word: generation << kGenerationShift | closed flag | workers inside.
+  static constexpr uint64_t kInsideMask = 0xffff;
+  static constexpr uint64_t kClosed = uint64_t{1} << 16;
+  static constexpr int kGenerationShift = 17;
+  static uint64_t generation_of(uint64_t state) { return state >> kGenerationShift; }
+
   void worker_main(int thread_index);
   void run_items(int thread_index);
+  // Enters the loop of `generation` if it is still open; false if it closed or moved on.
+  bool enter(uint64_t generation);
 
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::atomic<uint64_t> generation_{0};  // bumped for every parallel_for
-  std::atomic<int> pending_workers_{0};  // workers still in the current loop
+  std::atomic<uint64_t> state_{kClosed};  // generation 0, closed, nobody inside
   std::atomic<int> sleeping_workers_{0};
   std::atomic<bool> stopping_{false};
-  // The current loop; written before generation_ is bumped.
+  // The current loop: written by the caller while the loop is closed and
+  // empty, read by workers only between enter() and leaving.
   Task task_ = nullptr;
   void* context_ = nullptr;
   size_t count_ = 0;

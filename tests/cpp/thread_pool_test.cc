@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <set>
 #include <thread>
@@ -130,6 +131,26 @@ TEST(ThreadPool, DrivenFromAnotherThread) {
   Tally tally(10, pool.threads());
   pool.parallel_for(10, &count_item, &tally);
   for (size_t i = 0; i < 10; ++i) EXPECT_EQ(tally.runs[i].load(), 1);
+}
+
+// The caller returns once every item is done and no worker is inside the
+// loop, without waiting for workers that have not woken yet. Workers that
+// wake late (after a pause long enough for them to fall asleep, or during a
+// burst of tiny loops) must neither run an item of a finished loop nor read
+// a loop's fields while the caller rewrites them for the next one; each
+// loop's context lives on the caller's stack and dies when the call returns.
+TEST(ThreadPool, LateWorkersNeverTouchAFinishedLoop) {
+  for (int threads = 2; threads <= 4; ++threads) {
+    ctw::ThreadPool pool(threads);
+    for (int round = 0; round < 300; ++round) {
+      if (round % 50 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));  // workers go to sleep
+      const size_t count = 2 + static_cast<size_t>(round % 3);
+      Tally tally(count, pool.threads());
+      pool.parallel_for(count, &count_item, &tally);
+      for (size_t i = 0; i < count; ++i) ASSERT_EQ(tally.runs[i].load(), 1) << "round " << round << " item " << i;
+      ASSERT_EQ(tally.bad_thread.load(), 0);
+    }
+  }
 }
 
 TEST(ThreadPool, CreateAndDestroyWithoutWork) {
