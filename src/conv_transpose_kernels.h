@@ -47,6 +47,11 @@ PackedFiltersPtr pack_filters(const ConvTransposePlan& plan, const void* filters
 // dilation and dtype values, so it can serve `plan`.
 bool packed_filters_fit(const PackedFilters& packed, const ConvTransposePlan& plan);
 
+// Which fast kernel serves this plan: "igemm" (output channels in vector
+// lanes), "dot" (input channels in lanes) or "pixels" (output pixels in
+// lanes). For tests and diagnostics.
+const char* fast_kernel_name(const ConvTransposePlan& plan);
+
 Status conv_transpose_fast(const ConvTransposePlan& plan, const PackedFilters& packed, const void* input,
                            void* output, ThreadPool* pool);
 

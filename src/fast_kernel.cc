@@ -1,8 +1,11 @@
 // The fast path's front: groups taps by stride residue, packs filters for
-// the kernel that suits the output (kernel_internal.h), and dispatches.
-//   - igemm_kernel.cc: output channels in vector lanes, for wide outputs.
-//   - narrow_kernel.cc: output pixels in vector lanes, for 1 to 4 channels
-//     (RGB decoders, audio), where channel lanes would sit mostly empty.
+// the kernel that suits the shape (kernel_for in kernel_internal.h), and
+// dispatches.
+//   - igemm_kernel.cc: output channels in vector lanes, for 5 or more.
+//   - dot_kernel.cc: input channels in vector lanes, for 1 to 4 output
+//     channels (RGB decoders) fed by several input channels.
+//   - pixel_kernel.cc: output pixels in vector lanes, for 1 to 4 output
+//     channels from 1 to 3 input channels (audio, signal filters).
 #include <algorithm>
 #include <cstring>
 #include <new>
@@ -19,12 +22,17 @@ bool packed_filters_fit(const PackedFilters& packed, const ConvTransposePlan& pl
          packed.output_channels == plan.output_channels && packed.kind == kernel_for(plan);
 }
 
+const char* fast_kernel_name(const ConvTransposePlan& plan) {
+  switch (kernel_for(plan)) {
+    case KernelKind::kDot: return "dot";
+    case KernelKind::kPixels: return "pixels";
+    default: return "igemm";
+  }
+}
+
 uint64_t fast_kernel_scratch_bytes(const ConvTransposePlan& plan) {
-  const uint64_t packed = static_cast<uint64_t>(kernel_for(plan) == KernelKind::kNarrow
-                                                    ? narrow_packed_elements(plan)
-                                                    : igemm_packed_elements(plan)) *
-                          compute_size(plan.dtype);
-  return packed + (kernel_for(plan) == KernelKind::kNarrow ? narrow_scratch_bytes(plan) : igemm_scratch_bytes(plan));
+  const KernelOps& ops = kernel_ops(kernel_for(plan));
+  return static_cast<uint64_t>(ops.packed_elements(plan)) * compute_size(plan.dtype) + ops.scratch_bytes(plan);
 }
 
 int PackedFilters::group_of(const std::array<int64_t, 3>& r) const {
@@ -67,6 +75,11 @@ std::vector<Phase> output_phases(const ConvTransposePlan& p, const PackedFilters
         for (int d = 0; d < 3; ++d) {
           ph.count[d] = (p.output_size[d] - ph.first[d] + p.stride[d] - 1) / p.stride[d];
           ph.pixels *= ph.count[d];
+        }
+        for (const std::array<int64_t, 3>& off : packed.groups[ph.group].tap_offsets) {
+          std::array<int64_t, 3> base;
+          for (int d = 0; d < 3; ++d) base[d] = input_coordinate(ph.first[d], p.pad_before[d], off[d], p.stride[d]);
+          ph.tap_base.push_back(base);
         }
         phases.push_back(ph);
       }
@@ -114,12 +127,14 @@ PackedFiltersPtr pack_filters(const ConvTransposePlan& plan, const void* filters
         PackedFilters::Group& g =
             p.groups[p.group_of({off[0] % plan.stride[0], off[1] % plan.stride[1], off[2] % plan.stride[2]})];
         g.tap_offsets.push_back(off);
+        g.filter_taps.push_back((kd * plan.kernel_size[1] + kh) * plan.kernel_size[2] + kw);
         g.taps++;
       }
   for (const PackedFilters::Group& g : p.groups) p.max_taps = std::max(p.max_taps, g.taps);
 
-  const int64_t elements = p.kind == KernelKind::kNarrow ? narrow_packed_elements(plan) : igemm_packed_elements(plan);
-  // Both layouts give every tap the same share of the packed data; groups follow each other.
+  const KernelOps& ops = kernel_ops(p.kind);
+  const int64_t elements = ops.packed_elements(plan);
+  // Every layout give every tap the same share of the packed data; groups follow each other.
   const int64_t per_tap = elements / plan.kernel_spatial();
   size_t offset = 0;
   for (PackedFilters::Group& g : p.groups) {
@@ -131,11 +146,7 @@ PackedFiltersPtr pack_filters(const ConvTransposePlan& plan, const void* filters
     *status = Status::Error("conv_transpose: out of memory packing filters");
     return nullptr;
   }
-  if (p.kind == KernelKind::kNarrow) {
-    narrow_pack(plan, filters, &p);
-  } else {
-    igemm_pack(plan, filters, &p);
-  }
+  ops.pack(plan, filters, &p);
   *status = Status::Ok();
   return packed;
 }
@@ -151,8 +162,7 @@ Status conv_transpose_fast(const ConvTransposePlan& plan, const PackedFilters& p
     return Status::Ok();
   }
   if (plan_macs(plan) < kMinMacsForThreads) pool = nullptr;
-  return packed.kind == KernelKind::kNarrow ? narrow_run(plan, packed, input, output, pool)
-                                            : igemm_run(plan, packed, input, output, pool);
+  return kernel_ops(packed.kind).run(plan, packed, input, output, pool);
 }
 
 }  // namespace ctw

@@ -26,34 +26,6 @@ constexpr int64_t kKBlock = 256;
 
 int64_t tile_nr(DType t) { return uses_double(t) ? TileShape<double>::kNR : TileShape<float>::kNR; }
 
-// Packs each group's taps from the filters' [tap][out][in] layout into
-// [channel block][tap][in][NR], reading the source in order. S is the
-// filters' storage type, T the compute type.
-template <typename T, typename S, typename Convert>
-void pack_groups(const ConvTransposePlan& plan, const S* filters, PackedFilters* packed, Convert convert) {
-  constexpr int64_t NR = TileShape<T>::kNR;
-  const int64_t cin = plan.input_channels, cout = plan.output_channels;
-  const int64_t blocks = (cout + NR - 1) / NR;
-  T* out = static_cast<T*>(packed->data);
-  for (const PackedFilters::Group& g : packed->groups) {
-    T* group = out + g.offset;
-    // Zero the padding channels of the last block; everything else is written below.
-    if (cout % NR != 0) {
-      T* last = group + (blocks - 1) * g.taps * cin * NR;
-      std::fill(last, last + g.taps * cin * NR, T(0));
-    }
-    for (int t = 0; t < g.taps; ++t) {
-      const std::array<int64_t, 3>& off = g.tap_offsets[t];
-      const int64_t kd = off[0] / plan.dilation[0], kh = off[1] / plan.dilation[1], kw = off[2] / plan.dilation[2];
-      const int64_t tap = (kd * plan.kernel_size[1] + kh) * plan.kernel_size[2] + kw;
-      const S* src = filters + tap * cout * cin;
-      for (int64_t co = 0; co < cout; ++co, src += cin) {
-        T* dst = group + ((co / NR * g.taps + t) * cin) * NR + co % NR;
-        for (int64_t ci = 0; ci < cin; ++ci) dst[ci * NR] = convert(src[ci]);
-      }
-    }
-  }
-}
 
 struct WorkItem {
   int phase;
@@ -121,8 +93,6 @@ void run_item(void* context, size_t item_index, int thread_index) {
   T* acc_tile = job.output16 ? job.tiles + job.tile_per_thread * thread_index : nullptr;
   int64_t* offsets = job.output16 ? reinterpret_cast<int64_t*>(acc_tile + kPixelsPerItem * tile_stride) : nullptr;
 
-  // Input coordinate of phase pixel 0 for each tap: (first + pad - k*dilation) / stride, exact.
-  int64_t base[3];
   for (int64_t j = item.pixel_begin; j < item.pixel_begin + tiles * MR; ++j) {
     const int64_t local = j - item.pixel_begin;
     const int64_t tile = local / MR, m = local % MR;
@@ -147,16 +117,12 @@ void run_item(void* context, size_t item_index, int thread_index) {
       rows[local] = job.output + out_index;
     }
     for (int t = 0; t < taps; ++t) {
-      const std::array<int64_t, 3>& off = group.tap_offsets[t];
-      base[0] = (od + p.pad_before[0] - off[0]) / p.stride[0];
-      base[1] = (oh + p.pad_before[1] - off[1]) / p.stride[1];
-      base[2] = (ow + p.pad_before[2] - off[2]) / p.stride[2];
-      const bool inside = od + p.pad_before[0] - off[0] >= 0 && base[0] < p.input_size[0] &&
-                          oh + p.pad_before[1] - off[1] >= 0 && base[1] < p.input_size[1] &&
-                          ow + p.pad_before[2] - off[2] >= 0 && base[2] < p.input_size[2];
+      const std::array<int64_t, 3>& base = phase.tap_base[t];
+      const int64_t id = jd + base[0], ih = jh + base[1], iw = jw + base[2];
+      const bool inside = id >= 0 && id < p.input_size[0] && ih >= 0 && ih < p.input_size[1] && iw >= 0 &&
+                          iw < p.input_size[2];
       indirection[(tile * taps + t) * MR + m] =
-          inside ? job.input + (((item.batch * p.input_size[0] + base[0]) * p.input_size[1] + base[1]) *
-                                    p.input_size[2] + base[2]) * cin
+          inside ? job.input + (((item.batch * p.input_size[0] + id) * p.input_size[1] + ih) * p.input_size[2] + iw) * cin
                  : job.zero;
     }
   }
@@ -257,61 +223,66 @@ Status run_fast(const ConvTransposePlan& p, const PackedFilters& packed, const T
   return allocated ? Status::Ok() : Status::Error("conv_transpose: out of memory for kernel scratch");
 }
 
-// Input in the compute type and channels-last layout; `owned` keeps a copy alive when one was needed.
-template <typename T>
-const T* prepare_input(const ConvTransposePlan& p, const void* input, void** owned) {
-  const bool native = sizeof(T) == dtype_size(p.dtype) && !p.channels_first;
-  *owned = nullptr;
-  if (native) return static_cast<const T*>(input);
-  T* copy = static_cast<T*>(std::malloc(std::max<size_t>(static_cast<size_t>(p.input_elements), 1) * sizeof(T)));
-  if (!copy) return nullptr;
-  *owned = copy;
-  relayout_input<T>(p, input, copy, /*planar=*/false);
-  return copy;
-}
+// The parts kernel_ops_of (kernel_internal.h) assembles into the entry points.
+struct IgemmKernel {
+  static int64_t packed_elements(const ConvTransposePlan& plan) {
+    return plan.kernel_spatial() * plan.input_channels * round_up(plan.output_channels, tile_nr(plan.dtype));
+  }
 
-template <typename T>
-Status run_typed(const ConvTransposePlan& p, const PackedFilters& packed, const void* input, void* output,
-                 ThreadPool* pool) {
-  void* owned_input = nullptr;
-  const T* x = prepare_input<T>(p, input, &owned_input);
-  if (!x && p.input_elements > 0) return Status::Error("conv_transpose: out of memory converting the input");
-  const bool sixteen_bit = p.dtype == DType::kFloat16 || p.dtype == DType::kBFloat16;
-  const Status s = sixteen_bit ? run_fast<T>(p, packed, x, nullptr, static_cast<uint16_t*>(output), pool)
-                               : run_fast<T>(p, packed, x, static_cast<T*>(output), nullptr, pool);
-  std::free(owned_input);
-  return s;
-}
+  static uint64_t scratch_bytes(const ConvTransposePlan& plan) {
+    const uint64_t elem = compute_size(plan.dtype);
+    const uint64_t nr = static_cast<uint64_t>(tile_nr(plan.dtype));
+    uint64_t bytes = 0;
+    bytes += channels_last_input_bytes(plan, plan.input_channels);
+    if (is_sixteen_bit(plan.dtype)) bytes += static_cast<uint64_t>(kMaxThreadsForScratch) * kPixelsPerItem * (kChannelBlocksPerItem * nr + 8) * elem;
+    bytes += static_cast<uint64_t>(plan.input_channels + 4) * elem;  // the zero row
+    bytes += static_cast<uint64_t>(kMaxThreadsForScratch) * (kPixelsPerItem + 4) *
+             (static_cast<uint64_t>(plan.kernel_spatial()) + 1) * sizeof(void*);
+    return bytes;
+  }
+
+  // Packs each group's taps from the filters' [tap][out][in] layout into
+  // [channel block][tap][in][NR], reading the source in order. S is the
+  // filters' storage type, T the compute type.
+  template <typename T, typename S, typename Convert>
+  static void pack(const ConvTransposePlan& plan, const S* filters, PackedFilters* packed, Convert convert) {
+    constexpr int64_t NR = TileShape<T>::kNR;
+    const int64_t cin = plan.input_channels, cout = plan.output_channels;
+    const int64_t blocks = (cout + NR - 1) / NR;
+    T* out = static_cast<T*>(packed->data);
+    for (const PackedFilters::Group& g : packed->groups) {
+      T* group = out + g.offset;
+      // Zero the padding channels of the last block; everything else is written below.
+      if (cout % NR != 0) {
+        T* last = group + (blocks - 1) * g.taps * cin * NR;
+        std::fill(last, last + g.taps * cin * NR, T(0));
+      }
+      for (int t = 0; t < g.taps; ++t) {
+        const S* src = filters + g.filter_taps[t] * cout * cin;
+        for (int64_t co = 0; co < cout; ++co, src += cin) {
+          T* dst = group + ((co / NR * g.taps + t) * cin) * NR + co % NR;
+          for (int64_t ci = 0; ci < cin; ++ci) dst[ci * NR] = convert(src[ci]);
+        }
+      }
+    }
+  }
+
+  template <typename T>
+  static Status run(const ConvTransposePlan& p, const PackedFilters& packed, const void* input, void* output,
+                   ThreadPool* pool) {
+    void* owned_input = nullptr;
+    const T* x = channels_last_input<T>(p, input, p.input_channels, pool, &owned_input);
+    if (!x && p.input_elements > 0) return Status::Error("conv_transpose: out of memory converting the input");
+    const bool sixteen_bit = p.dtype == DType::kFloat16 || p.dtype == DType::kBFloat16;
+    const Status s = sixteen_bit ? run_fast<T>(p, packed, x, nullptr, static_cast<uint16_t*>(output), pool)
+                                 : run_fast<T>(p, packed, x, static_cast<T*>(output), nullptr, pool);
+    std::free(owned_input);
+    return s;
+  }
+};
 
 }  // namespace
 
-int64_t igemm_packed_elements(const ConvTransposePlan& plan) {
-  return plan.kernel_spatial() * plan.input_channels * round_up(plan.output_channels, tile_nr(plan.dtype));
-}
-
-uint64_t igemm_scratch_bytes(const ConvTransposePlan& plan) {
-  const uint64_t elem = compute_size(plan.dtype);
-  const uint64_t nr = static_cast<uint64_t>(tile_nr(plan.dtype));
-  uint64_t bytes = 0;
-  const bool sixteen_bit = is_sixteen_bit(plan.dtype);
-  if (plan.channels_first || sixteen_bit) bytes += static_cast<uint64_t>(plan.input_elements) * elem;
-  if (sixteen_bit) bytes += static_cast<uint64_t>(kMaxThreadsForScratch) * kPixelsPerItem * (kChannelBlocksPerItem * nr + 8) * elem;
-  bytes += static_cast<uint64_t>(plan.input_channels + 4) * elem;  // the zero row
-  bytes += static_cast<uint64_t>(kMaxThreadsForScratch) * (kPixelsPerItem + 4) *
-           (static_cast<uint64_t>(plan.kernel_spatial()) + 1) * sizeof(void*);
-  return bytes;
-}
-
-void igemm_pack(const ConvTransposePlan& plan, const void* filters, PackedFilters* p) {
-  with_storage(plan.dtype, filters, [&](auto src, auto convert) {
-    pack_groups<decltype(convert(*src))>(plan, src, p, convert);
-  });
-}
-
-Status igemm_run(const ConvTransposePlan& plan, const PackedFilters& packed, const void* input, void* output,
-                 ThreadPool* pool) {
-  return uses_double(plan.dtype) ? run_typed<double>(plan, packed, input, output, pool)
-                                 : run_typed<float>(plan, packed, input, output, pool);
-}
+const KernelOps kIgemmKernel = kernel_ops_of<IgemmKernel>();
 
 }  // namespace ctw

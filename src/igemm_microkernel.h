@@ -6,42 +6,17 @@
 // zero row when that pixel lies outside the input). B is the packed filter
 // block for NR output channels: [tap][input channel][NR].
 //
-// Written with GCC/Clang vector extensions (16-byte vectors), not with
-// <wasm_simd128.h> intrinsics: the same source compiles to SIMD128 under
-// Emscripten (-msimd128) and to SSE natively, so the native unit tests and
-// sanitizers exercise the very code that runs in wasm. Clang 14 has no
-// relaxed-SIMD FMA, so it is a multiply then an add, as in XNNPACK's wasmsimd
-// kernels.
+// Written with the vector extensions of vec.h (a multiply then an add:
+// clang 14 has no relaxed-SIMD FMA), as in XNNPACK's wasmsimd kernels.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 
-namespace ctw {
+#include "vec.h"
 
-template <typename T>
-struct Vec16;
-// mask: an integer vector of the same lane width (comparisons yield all-ones
-// or zero lanes); lanes(): 0, 1, ... for building lane masks.
-template <>
-struct Vec16<float> {
-  typedef float type __attribute__((vector_size(16)));
-  typedef int32_t lane_int;
-  typedef int32_t mask __attribute__((vector_size(16)));
-  static constexpr int kLanes = 4;
-  static type splat(float x) { return type{x, x, x, x}; }
-  static mask lanes() { return mask{0, 1, 2, 3}; }
-};
-template <>
-struct Vec16<double> {
-  typedef double type __attribute__((vector_size(16)));
-  typedef int64_t lane_int;
-  typedef int64_t mask __attribute__((vector_size(16)));
-  static constexpr int kLanes = 2;
-  static type splat(double x) { return type{x, x}; }
-  static mask lanes() { return mask{0, 1}; }
-};
+namespace ctw {
 
 // Tile sizes per element type: MR pixels x NR channels (two vectors), i.e.
 // 8 vector accumulators, which with the 2 B vectors and an A splat fits the
@@ -63,23 +38,32 @@ struct TileOutput {
 };
 
 // One pixel row of the tile over kc input channels: acc += a[k] * b[k][0..NR).
+// Two k steps at a time into separate sums: a lone row has only its two
+// accumulators, and one chain of dependent adds per vector would bound it
+// by the add latency rather than by loads (S7: each tap reaches one pixel).
 template <typename T>
 inline void igemm_row(const T* a, const T* b, size_t kc, typename Vec16<T>::type& acc0,
                       typename Vec16<T>::type& acc1) {
   typedef typename Vec16<T>::type V;
   constexpr int L = Vec16<T>::kLanes;
   constexpr int NR = TileShape<T>::kNR;
-  V s0 = V{}, s1 = V{};
-  for (size_t k = 0; k < kc; ++k, b += NR) {
-    V b0, b1;
-    std::memcpy(&b0, b, sizeof(V));
-    std::memcpy(&b1, b + L, sizeof(V));
+  V s0 = V{}, s1 = V{}, t0 = V{}, t1 = V{};
+  size_t k = 0;
+  for (; k + 2 <= kc; k += 2, b += 2 * NR) {
     const V x = Vec16<T>::splat(a[k]);
-    s0 += x * b0;
-    s1 += x * b1;
+    const V y = Vec16<T>::splat(a[k + 1]);
+    s0 += x * load_vec(b);
+    s1 += x * load_vec(b + L);
+    t0 += y * load_vec(b + NR);
+    t1 += y * load_vec(b + NR + L);
   }
-  acc0 += s0;
-  acc1 += s1;
+  if (k < kc) {
+    const V x = Vec16<T>::splat(a[k]);
+    s0 += x * load_vec(b);
+    s1 += x * load_vec(b + L);
+  }
+  acc0 += s0 + t0;
+  acc1 += s1 + t1;
 }
 
 // taps: entries in a (each MR pointers); kc: input channels per tap;

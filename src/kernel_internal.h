@@ -14,23 +14,30 @@
 #include <array>
 #include <cstdint>
 #include <cstdlib>
+#include <type_traits>
 #include <vector>
 
 #include "conv_transpose_kernels.h"
+#include "input_layout.h"
 
 namespace ctw {
 
-// Which fast kernel a packing serves.
+// Which fast kernel a packing serves, by where the vector lanes go.
 enum class KernelKind {
-  kIgemm,   // output channels in vector lanes: wide outputs (igemm_kernel.cc)
-  kNarrow,  // output pixels in vector lanes: 1 to 4 output channels (narrow_kernel.cc)
+  kIgemm,   // output channels in lanes: 5 or more output channels (igemm_kernel.cc)
+  kDot,     // input channels in lanes: 1-4 output channels, enough input channels (dot_kernel.cc)
+  kPixels,  // output pixels in lanes: 1-4 output channels, few input channels (pixel_kernel.cc)
 };
 
-// The narrow kernel handles at most this many output channels.
+// Output-channel lanes would sit mostly empty at or below this many output channels.
 constexpr int64_t kNarrowMaxChannels = 4;
+// With fewer input channels than this, input-channel lanes would be mostly
+// padding (and each output a short dot product): pixels go in the lanes.
+constexpr int64_t kDotMinInputChannels = 4;
 
 inline KernelKind kernel_for(const ConvTransposePlan& plan) {
-  return plan.output_channels <= kNarrowMaxChannels ? KernelKind::kNarrow : KernelKind::kIgemm;
+  if (plan.output_channels > kNarrowMaxChannels) return KernelKind::kIgemm;
+  return plan.input_channels >= kDotMinInputChannels ? KernelKind::kDot : KernelKind::kPixels;
 }
 
 class PackedFilters {
@@ -39,6 +46,9 @@ class PackedFilters {
     int taps = 0;
     // k*dilation per spatial dim, for each tap in the group.
     std::vector<std::array<int64_t, 3>> tap_offsets;
+    // For each tap in the group, its index in the filters' spatial dims
+    // ((kd * kernel_h + kh) * kernel_w + kw): where the packers read it.
+    std::vector<int64_t> filter_taps;
     size_t offset = 0;  // in elements, into data
   };
 
@@ -68,6 +78,10 @@ struct Phase {
   std::array<int64_t, 3> first{};  // first output coordinate per dim
   std::array<int64_t, 3> count{};  // pixels per dim (output coordinate first + j*stride)
   int64_t pixels = 0;
+  // Per tap of the group: phase pixel j (per dim) reads input coordinate
+  // j + tap_base[t] (possibly outside the input), with
+  // tap_base = (first + pad_before - k*dilation) / stride, exact by construction.
+  std::vector<std::array<int64_t, 3>> tap_base;
 };
 
 // The phases that hold at least one output pixel and that some tap reaches:
@@ -112,58 +126,6 @@ inline size_t compute_size(DType t) { return uses_double(t) ? sizeof(double) : s
 inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 inline int64_t floor_mod(int64_t a, int64_t m) { return ((a % m) + m) % m; }
 
-// Copies the input (plan.dtype, plan layout) into compute type T, either
-// channels last ([n][d][h][w][c], packed) or as planar rows
-// ([n][c][d][h] rows of `row_stride`, the width starting at `row_left`).
-// Reads the source in order and converts with no per-element dtype switch.
-template <typename T, typename S, typename Convert>
-void relayout(const ConvTransposePlan& p, const S* src, T* dst, bool planar, int64_t row_stride, int64_t row_left,
-              Convert convert) {
-  const int64_t c_count = p.input_channels, rows = p.input_size[0] * p.input_size[1], width = p.input_size[2];
-  auto dst_index = [&](int64_t n, int64_t c, int64_t r, int64_t w) {
-    return planar ? ((n * c_count + c) * rows + r) * row_stride + row_left + w
-                  : ((n * rows + r) * width + w) * c_count + c;
-  };
-  for (int64_t n = 0; n < p.batch; ++n) {
-    if (p.channels_first) {
-      for (int64_t c = 0; c < c_count; ++c)
-        for (int64_t r = 0; r < rows; ++r) {
-          T* out = dst + dst_index(n, c, r, 0);
-          const int64_t step = planar ? 1 : c_count;
-          for (int64_t w = 0; w < width; ++w, ++src) out[w * step] = convert(*src);
-        }
-    } else {
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t w = 0; w < width; ++w) {
-          T* out = dst + dst_index(n, 0, r, w);
-          const int64_t step = planar ? rows * row_stride : 1;
-          for (int64_t c = 0; c < c_count; ++c, ++src) out[c * step] = convert(*src);
-        }
-    }
-  }
-}
-
-// Calls f(source pointer, convert) with the tensor's storage type and a
-// converter from it to the compute type (double for float64, float else):
-// the one place that maps a dtype to its storage.
-template <typename F>
-void with_storage(DType dtype, const void* data, F&& f) {
-  switch (dtype) {
-    case DType::kFloat64: f(static_cast<const double*>(data), [](double v) { return v; }); break;
-    case DType::kFloat32: f(static_cast<const float*>(data), [](float v) { return v; }); break;
-    case DType::kFloat16: f(static_cast<const uint16_t*>(data), [](uint16_t v) { return float16_to_float(v); }); break;
-    case DType::kBFloat16: f(static_cast<const uint16_t*>(data), [](uint16_t v) { return bfloat16_to_float(v); }); break;
-  }
-}
-
-template <typename T>
-void relayout_input(const ConvTransposePlan& p, const void* input, T* dst, bool planar, int64_t row_stride = 0,
-                    int64_t row_left = 0) {
-  with_storage(p.dtype, input, [&](auto src, auto convert) {
-    relayout(p, src, dst, planar, row_stride, row_left, [&](auto v) { return static_cast<T>(convert(v)); });
-  });
-}
-
 // Below this many multiply-adds, waking another thread costs more than it saves.
 constexpr double kMinMacsForThreads = 32768;
 // Per-thread scratch is sized for at most this many threads.
@@ -173,18 +135,227 @@ inline double plan_macs(const ConvTransposePlan& p) {
   return static_cast<double>(p.batch) * p.input_spatial() * p.input_channels * p.output_channels * p.kernel_spatial();
 }
 
-// The two fast kernels. Each packs in its own layout (pack_filters has set the
-// groups' offsets) and runs from a plan.
-int64_t igemm_packed_elements(const ConvTransposePlan& plan);
-void igemm_pack(const ConvTransposePlan& plan, const void* filters, PackedFilters* packed);
-uint64_t igemm_scratch_bytes(const ConvTransposePlan& plan);
-Status igemm_run(const ConvTransposePlan& plan, const PackedFilters& packed, const void* input, void* output,
-                 ThreadPool* pool);
+// Work items of the narrow kernels (dot and pixels): with 1-4 output
+// channels the pixels of neighbouring phases share cache lines, so an item
+// owns a stretch of one output row (up to kSegmentPixels columns) across
+// every phase that lands on it; two threads never write the same line.
+constexpr int64_t kSegmentPixels = 512;
 
-int64_t narrow_packed_elements(const ConvTransposePlan& plan);
-void narrow_pack(const ConvTransposePlan& plan, const void* filters, PackedFilters* packed);
-uint64_t narrow_scratch_bytes(const ConvTransposePlan& plan);
-Status narrow_run(const ConvTransposePlan& plan, const PackedFilters& packed, const void* input, void* output,
-                  ThreadPool* pool);
+struct RowSegment {
+  int64_t batch = 0, od = 0, oh = 0;  // the output row
+  int64_t ow0 = 0, ow1 = 0;           // its columns [ow0, ow1)
+};
+
+inline int64_t row_segments_per_row(const ConvTransposePlan& p) {
+  return (p.output_size[2] + kSegmentPixels - 1) / kSegmentPixels;
+}
+inline int64_t row_segment_count(const ConvTransposePlan& p) {
+  return p.batch * p.output_size[0] * p.output_size[1] * row_segments_per_row(p);
+}
+inline RowSegment row_segment(const ConvTransposePlan& p, int64_t index) {
+  const int64_t segments = row_segments_per_row(p), rows = p.output_size[0] * p.output_size[1];
+  RowSegment s;
+  s.ow0 = index % segments * kSegmentPixels;
+  s.ow1 = std::min(s.ow0 + kSegmentPixels, p.output_size[2]);
+  const int64_t row = index / segments % rows;
+  s.od = row / p.output_size[1];
+  s.oh = row % p.output_size[1];
+  s.batch = index / segments / rows;
+  return s;
+}
+
+// Where phase `ph` crosses a row segment: its row (jd, jh) within the
+// phase and the phase pixels j in [begin, end) along the width (output
+// column first[2] + j * stride[2]) that fall in the segment.
+struct PhaseRow {
+  int64_t jd = 0, jh = 0;
+  int64_t begin = 0, end = 0;
+};
+
+// False when the phase has no pixel in the segment.
+inline bool phase_row(const ConvTransposePlan& p, const Phase& ph, const RowSegment& s, PhaseRow* row) {
+  // first[d] < stride[d], so the row is the phase's exactly when the residues agree.
+  if (s.od % p.stride[0] != ph.first[0] || s.oh % p.stride[1] != ph.first[1]) return false;
+  row->jd = s.od / p.stride[0];
+  row->jh = s.oh / p.stride[1];
+  const int64_t first = ph.first[2], step = p.stride[2];
+  row->begin = s.ow0 <= first ? 0 : (s.ow0 - first + step - 1) / step;
+  row->end = s.ow1 <= first ? 0 : std::min(ph.count[2], (s.ow1 - first + step - 1) / step);
+  return row->begin < row->end;
+}
+
+// A tap of a phase's group seen from one phase row: the input row it reads
+// and, along the width, phase pixel j reads input column iw0 + j, which lies
+// inside the input for j in [lo, hi).
+struct RowTap {
+  int tap;  // index within the group
+  int64_t id, ih, iw0;
+  int64_t lo, hi;
+};
+
+// The taps of phase `ph` whose depth and height land inside the input for
+// its row (jd, jh); writes them to taps (room for the group's taps) and
+// returns how many.
+inline int row_taps(const ConvTransposePlan& p, const Phase& ph, const PhaseRow& row, RowTap* taps) {
+  int live = 0;
+  const int tap_count = static_cast<int>(ph.tap_base.size());
+  for (int t = 0; t < tap_count; ++t) {
+    const std::array<int64_t, 3>& base = ph.tap_base[t];
+    RowTap& r = taps[live];
+    r.id = row.jd + base[0];
+    r.ih = row.jh + base[1];
+    if (r.id < 0 || r.id >= p.input_size[0] || r.ih < 0 || r.ih >= p.input_size[1]) continue;
+    r.tap = t;
+    r.iw0 = base[2];
+    r.lo = std::max<int64_t>(0, -r.iw0);
+    r.hi = std::min<int64_t>(ph.count[2], p.input_size[2] - r.iw0);
+    ++live;
+  }
+  return live;
+}
+
+// Output element index of (n, od, oh, ow, c) in the plan's layout.
+inline int64_t output_index(const ConvTransposePlan& p, int64_t n, int64_t od, int64_t oh, int64_t ow, int64_t c) {
+  const int64_t spatial = (od * p.output_size[1] + oh) * p.output_size[2] + ow;
+  return p.channels_first ? (n * p.output_channels + c) * p.output_spatial() + spatial
+                          : (n * p.output_spatial() + spatial) * p.output_channels + c;
+}
+
+// Stores a computed value into an output of dtype D (16-bit types rounded
+// to nearest even from float32). Kernels pick D once per call with
+// with_output_dtype, so the inner loops carry no dtype switch.
+template <DType D, typename T>
+inline void store_output(void* out, int64_t index, T v) {
+  if constexpr (D == DType::kFloat16) {
+    static_cast<uint16_t*>(out)[index] = float_to_float16(static_cast<float>(v));
+  } else if constexpr (D == DType::kBFloat16) {
+    static_cast<uint16_t*>(out)[index] = float_to_bfloat16(static_cast<float>(v));
+  } else if constexpr (D == DType::kFloat64) {
+    static_cast<double*>(out)[index] = static_cast<double>(v);
+  } else {
+    static_cast<float*>(out)[index] = static_cast<float>(v);
+  }
+}
+
+template <typename F>
+void with_output_dtype(DType dtype, F&& f) {
+  switch (dtype) {
+    case DType::kFloat64: f(std::integral_constant<DType, DType::kFloat64>{}); break;
+    case DType::kFloat32: f(std::integral_constant<DType, DType::kFloat32>{}); break;
+    case DType::kFloat16: f(std::integral_constant<DType, DType::kFloat16>{}); break;
+    case DType::kBFloat16: f(std::integral_constant<DType, DType::kBFloat16>{}); break;
+  }
+}
+
+// Calls f(std::integral_constant<int, C>) for C = the plan's 1-4 output channels.
+template <typename F>
+void with_narrow_channels(int64_t channels, F&& f) {
+  switch (channels) {
+    case 1: f(std::integral_constant<int, 1>{}); break;
+    case 2: f(std::integral_constant<int, 2>{}); break;
+    case 3: f(std::integral_constant<int, 3>{}); break;
+    default: f(std::integral_constant<int, 4>{}); break;
+  }
+}
+
+// What the narrow kernels' jobs share; each kernel's Job adds its input.
+struct NarrowJob {
+  const ConvTransposePlan* plan = nullptr;
+  const PackedFilters* packed = nullptr;
+  void* output = nullptr;
+  std::vector<Phase> phases;
+  RowTap* taps = nullptr;  // room for max_taps per thread
+
+  NarrowJob() = default;
+  NarrowJob(const NarrowJob&) = delete;
+  NarrowJob& operator=(const NarrowJob&) = delete;
+  ~NarrowJob() { std::free(taps); }
+
+  // Sets the plan, the phases (zero-filling the output when some pixels are
+  // in no phase) and the per-thread tap rows; false when out of memory.
+  bool start(const ConvTransposePlan& p, const PackedFilters& pk, void* out, ThreadPool* pool) {
+    plan = &p;
+    packed = &pk;
+    output = out;
+    bool uncovered = false;
+    phases = output_phases(p, pk, &uncovered);
+    if (uncovered) zero_output(p, out);
+    const size_t threads = static_cast<size_t>(pool ? pool->threads() : 1);
+    taps = static_cast<RowTap*>(std::malloc(static_cast<size_t>(std::max(pk.max_taps, 1)) * threads * sizeof(RowTap)));
+    return taps != nullptr;
+  }
+};
+
+// One work item of a narrow kernel: every phase that crosses the item's row
+// segment, each run by Kernel::phase_row<CO, D>.
+template <typename Kernel, int CO, DType D>
+void narrow_item(void* context, size_t item, int thread_index) {
+  const typename Kernel::Job& job = *static_cast<const typename Kernel::Job*>(context);
+  const RowSegment seg = row_segment(*job.plan, static_cast<int64_t>(item));
+  RowTap* taps = job.taps + static_cast<size_t>(std::max(job.packed->max_taps, 1)) * thread_index;
+  for (const Phase& ph : job.phases) {
+    PhaseRow row;
+    if (phase_row(*job.plan, ph, seg, &row)) Kernel::template phase_row<CO, D>(job, seg, ph, row, taps);
+  }
+}
+
+// Runs every row segment of a narrow kernel's job, on the pool when there is one.
+template <typename Kernel>
+void run_narrow_items(typename Kernel::Job* job, ThreadPool* pool) {
+  ThreadPool::Task task = nullptr;
+  with_narrow_channels(job->plan->output_channels, [&](auto co) {
+    with_output_dtype(job->plan->dtype,
+                      [&](auto d) { task = &narrow_item<Kernel, decltype(co)::value, decltype(d)::value>; });
+  });
+  const int64_t items = row_segment_count(*job->plan);
+  if (pool) {
+    pool->parallel_for(static_cast<size_t>(items), task, job);
+  } else {
+    for (int64_t i = 0; i < items; ++i) task(job, static_cast<size_t>(i), 0);
+  }
+}
+
+// The fast kernels' entry points. Each packs in its own layout (pack_filters
+// has set the groups' offsets, every tap getting packed_elements / taps) and
+// runs from a plan.
+struct KernelOps {
+  int64_t (*packed_elements)(const ConvTransposePlan& plan);
+  void (*pack)(const ConvTransposePlan& plan, const void* filters, PackedFilters* packed);
+  uint64_t (*scratch_bytes)(const ConvTransposePlan& plan);  // besides the packed filters
+  Status (*run)(const ConvTransposePlan& plan, const PackedFilters& packed, const void* input, void* output,
+                ThreadPool* pool);
+};
+
+// A kernel's entry points from its typed parts: K::packed_elements,
+// K::scratch_bytes, K::pack<T>(plan, filters in storage type S, packed,
+// convert S -> T) and K::run<T>(plan, packed, input, output, pool), T being
+// the compute type (double for float64, float otherwise).
+template <typename K>
+constexpr KernelOps kernel_ops_of() {
+  return {&K::packed_elements,
+          [](const ConvTransposePlan& plan, const void* filters, PackedFilters* packed) {
+            with_storage(plan.dtype, filters, [&](auto src, auto convert) {
+              K::template pack<decltype(convert(*src))>(plan, src, packed, convert);
+            });
+          },
+          &K::scratch_bytes,
+          [](const ConvTransposePlan& plan, const PackedFilters& packed, const void* input, void* output,
+             ThreadPool* pool) {
+            return uses_double(plan.dtype) ? K::template run<double>(plan, packed, input, output, pool)
+                                           : K::template run<float>(plan, packed, input, output, pool);
+          }};
+}
+
+extern const KernelOps kIgemmKernel;   // igemm_kernel.cc
+extern const KernelOps kDotKernel;     // dot_kernel.cc
+extern const KernelOps kPixelKernel;   // pixel_kernel.cc
+
+inline const KernelOps& kernel_ops(KernelKind kind) {
+  switch (kind) {
+    case KernelKind::kDot: return kDotKernel;
+    case KernelKind::kPixels: return kPixelKernel;
+    default: return kIgemmKernel;
+  }
+}
 
 }  // namespace ctw

@@ -597,27 +597,141 @@ TEST(Kernel, ExplicitPaddingCrops) {
   }
 }
 
-// 1 to 4 output channels: a separate kernel (narrow_kernel.cc) puts output
-// pixels, not channels, in vector lanes, over zero-padded planar input rows
-// cut into 512-pixel segments along the width.
-TEST(Kernel, NarrowOutputChannels) {
+// 1 to 4 output channels: two kernels other than the channel-lane igemm.
+// From 1-3 input channels, pixels go in the vector lanes (pixel_kernel.cc),
+// over zero-padded planar rows; work items own 512-column stretches of
+// output rows across phases.
+TEST(Kernel, NarrowOutputChannelsPixelLanes) {
   for (DType t : kAllTypes) {
     for (int64_t cout = 1; cout <= 4; ++cout) {
       const uint64_t seed = 900 + 10 * static_cast<uint64_t>(t) + static_cast<uint64_t>(cout);
-      // Several width segments (1300 > 2 * 512) in one phase.
-      check_spec(make_spec(1, false, t, 1, 3, cout, {1300}, {4}, {1}, {1}, "SAME"), seed);
-      // Stride and dilation, channels first, widths not a multiple of the tile.
-      check_spec(make_spec(1, true, t, 2, 2, cout, {61}, {5}, {3}, {2}, "VALID"), seed + 1);
-      check_spec(make_spec(2, true, t, 2, 5, cout, {9, 11}, {3, 3}, {2, 2}, {1, 1}, "SAME"), seed + 2);
-      check_spec(make_spec(2, false, t, 1, 9, cout, {7, 13}, {2, 4}, {3, 2}, {2, 1}, "VALID"), seed + 3);
-      Spec three = make_spec(3, cout % 2 == 1, t, 1, 4, cout, {3, 4, 5}, {2, 3, 2}, {1, 2, 3}, {1, 1, 2}, "EXPLICIT");
+      std::vector<Spec> specs = {
+          // Several width segments (1300 > 2 * 512) in one phase.
+          make_spec(1, false, t, 1, 3, cout, {1300}, {4}, {1}, {1}, "SAME"),
+          // Stride and dilation, channels first, widths not a multiple of the tile.
+          make_spec(1, true, t, 2, 2, cout, {61}, {5}, {3}, {2}, "VALID"),
+          make_spec(2, true, t, 2, 1, cout, {9, 11}, {3, 3}, {2, 2}, {1, 1}, "SAME"),
+          make_spec(2, false, t, 1, 3, cout, {7, 13}, {2, 4}, {3, 2}, {2, 1}, "VALID"),
+          // Kernel smaller than the stride; a long 1-D filter with stride 8 (signal interpolation).
+          make_spec(2, false, t, 1, 3, cout, {5, 6}, {1, 2}, {3, 4}, {1, 1}, "SAME"),
+          make_spec(1, cout % 2 == 0, t, 1, 1, cout, {150}, {32}, {8}, {1}, "SAME"),
+      };
+      Spec three = make_spec(3, cout % 2 == 1, t, 1, 2, cout, {3, 4, 5}, {2, 3, 2}, {1, 2, 3}, {1, 1, 2}, "EXPLICIT");
       three.pad_before = {0, 2, 1};
       three.pad_after = {1, 1, 3};
       choose_output(&three);
-      check_spec(three, seed + 4);
-      // Kernel smaller than the stride, and a long reduction over input channels.
-      check_spec(make_spec(2, false, t, 1, 3, cout, {5, 6}, {1, 2}, {3, 4}, {1, 1}, "SAME"), seed + 5);
-      check_spec(make_spec(1, cout % 2 == 0, t, 1, 300, cout, {40}, {3}, {2}, {1}, "SAME"), seed + 6);
+      specs.push_back(three);
+      for (size_t i = 0; i < specs.size(); ++i) {
+        Rng rng(seed + i);
+        Problem pr;
+        ASSERT_TRUE(make_problem(specs[i], rng, &pr, false));
+        ASSERT_STREQ(ctw::fast_kernel_name(pr.plan), "pixels") << specs[i].describe();
+        check_problem(pr);
+        if (HasFatalFailure()) return;
+      }
+    }
+  }
+}
+
+// From 4 input channels, input channels go in the lanes (dot_kernel.cc):
+// channels padded to the vector width (a copy of the input when they are
+// not a multiple of it, or the input is channels first or 16-bit), tiles of
+// a few pixels whose rows start and end inside or outside each tap's reach.
+TEST(Kernel, NarrowOutputChannelsInputChannelLanes) {
+  for (DType t : kAllTypes) {
+    for (int64_t cout = 1; cout <= 4; ++cout) {
+      for (int64_t cin : {4, 5, 8, 17, 64}) {
+        const uint64_t seed = 2000 + 100 * static_cast<uint64_t>(t) + 10 * static_cast<uint64_t>(cout) +
+                              static_cast<uint64_t>(cin);
+        std::vector<Spec> specs = {
+            make_spec(2, false, t, 2, cin, cout, {7, 11}, {3, 3}, {2, 2}, {1, 1}, "SAME"),
+            make_spec(2, true, t, 1, cin, cout, {5, 9}, {5, 4}, {3, 2}, {1, 2}, "VALID"),
+            make_spec(1, cin % 2 == 1, t, 1, cin, cout, {700}, {3}, {1}, {1}, "SAME"),  // two width segments
+            make_spec(3, cin % 2 == 0, t, 1, cin, cout, {2, 3, 4}, {2, 2, 3}, {2, 1, 3}, {1, 2, 1}, "SAME"),
+            make_spec(2, false, t, 1, cin, cout, {4, 5}, {1, 2}, {3, 4}, {1, 1}, "VALID"),  // kernel < stride
+        };
+        for (size_t i = 0; i < specs.size(); ++i) {
+          Rng rng(seed + i);
+          Problem pr;
+          ASSERT_TRUE(make_problem(specs[i], rng, &pr, false));
+          ASSERT_STREQ(ctw::fast_kernel_name(pr.plan), "dot") << specs[i].describe();
+          check_problem(pr);
+          if (HasFatalFailure()) return;
+        }
+      }
+    }
+  }
+}
+
+// Five or more output channels use the channel-lane igemm kernel, whatever the input channels.
+TEST(Kernel, KernelChoice) {
+  for (int64_t cin : {1, 3, 4, 64}) {
+    for (int64_t cout : {1, 4, 5, 64}) {
+      Rng rng(3000);
+      Problem pr;
+      ASSERT_TRUE(make_problem(make_spec(2, false, DType::kFloat32, 1, cin, cout, {3, 3}, {2, 2}, {2, 2}, {1, 1}, "SAME"),
+                               rng, &pr, false));
+      const std::string want = cout > 4 ? "igemm" : cin >= 4 ? "dot" : "pixels";
+      EXPECT_EQ(ctw::fast_kernel_name(pr.plan), want) << "cin " << cin << " cout " << cout;
+    }
+  }
+}
+
+// Inputs large enough that the copy into the kernel's layout is split into
+// several work items on the pool (channels first, 16-bit, padded channels).
+TEST(Kernel, InputCopiedOnThePool) {
+  check_spec(make_spec(2, true, DType::kFloat32, 2, 6, 9, {40, 48}, {3, 3}, {2, 2}, {1, 1}, "SAME"), 3100);
+  check_spec(make_spec(2, false, DType::kFloat16, 1, 12, 3, {50, 40}, {2, 2}, {2, 2}, {1, 1}, "VALID"), 3101);
+  check_spec(make_spec(2, true, DType::kBFloat16, 1, 2, 2, {60, 70}, {3, 3}, {1, 1}, {1, 1}, "SAME"), 3102);
+  check_spec(make_spec(1, false, DType::kFloat64, 3, 5, 1, {4000}, {4}, {2}, {1}, "SAME"), 3103);
+}
+
+// Non-finite weights in the corner taps: outputs that no such tap reaches
+// (borders cut off by SAME padding among them) must stay finite and close
+// to the gather; outputs it reaches get TensorFlow's Inf / NaN. A kernel
+// that multiplied padding by the weight (0 * Inf) would put NaN at the borders.
+TEST(Kernel, NonFiniteWeightsStayOutOfUnreachedOutputs) {
+  struct Window {
+    int64_t k, s;
+  };
+  // Kernels wider than the stride, so that the corner taps fall outside the
+  // input for the outputs near every edge.
+  const Window windows[] = {{3, 1}, {5, 2}, {4, 3}};
+  for (DType t : kAllTypes) {
+    for (int64_t cin : {2, 5, 8}) {  // pixel lanes, then input-channel lanes (padded and not)
+      for (int64_t cout : {1, 3, 4, 6}) {
+        for (const Window& win : windows) {
+          const bool cf = (cin + cout + win.k) % 2 == 1;
+          const Spec sp = make_spec(2, cf, t, 1, cin, cout, {6, 9}, {win.k, win.k}, {win.s, win.s}, {1, 1}, "SAME");
+          Rng rng(3200 + static_cast<uint64_t>(cin * 100 + cout * 10 + win.k));
+          Problem pr;
+          ASSERT_TRUE(make_problem(sp, rng, &pr, false));
+          // +Inf at the first tap, -Inf at the last, for output channel 0 and input channel 0.
+          const int64_t last_tap = win.k * win.k - 1;
+          store(t, pr.filters, 0, INFINITY);
+          store(t, pr.filters, static_cast<size_t>(last_tap * cout * cin), -INFINITY);
+          const ConvTransposePlan& p = pr.plan;
+          std::vector<uint8_t> ref = nan_tensor(t, p.output_elements), got = nan_tensor(t, p.output_elements);
+          ctw::conv_transpose_reference(p, pr.input.data(), pr.filters.data(), ref.data());
+          ASSERT_TRUE(IsOk(ctw::conv_transpose(p, pr.input.data(), pr.filters.data(), got.data(), pool_of(2))));
+          int finite = 0, infinite = 0, bad = 0;
+          for (size_t i = 0; i < static_cast<size_t>(p.output_elements); ++i) {
+            const double r = load(t, ref, i), g = load(t, got, i);
+            if (std::isnan(r)) {
+              bad += !std::isnan(g);
+            } else if (std::isinf(r)) {
+              ++infinite;
+              bad += g != r;
+            } else {
+              ++finite;
+              bad += !std::isfinite(g) || std::fabs(g - r) > 1e-2 * (1 + std::fabs(r));
+            }
+          }
+          EXPECT_EQ(bad, 0) << sp.describe() << " (" << ctw::fast_kernel_name(p) << ")";
+          EXPECT_GT(finite, 0);
+          EXPECT_GT(infinite, 0) << "the planted infinities should reach some outputs";
+        }
+      }
     }
   }
 }

@@ -602,18 +602,20 @@ describe('non-finite values propagate as in TensorFlow', () => {
     return classes;
   }
 
-  // 2-D, stride 2, SAME, 3x3 taps: interior and border outputs, both kernels
-  // (<= 4 output channels and wider).
+  // 2-D, stride 2, SAME, 3x3 taps: interior and border outputs, every kernel
+  // (2 output channels from 3 input channels: pixel lanes; 3 from 5: input
+  // channel lanes; 9: output channel lanes).
   function planted(dtype, cout, channelsFirst, plant) {
     const rng = R.mulberry32(900 + cout);
+    const cin = cout === 3 ? 5 : 3;
     const c = R.makeCase(rng, {
-      channelsFirst, batch: 1, cin: 3, cout, inSp: [4, 4], kSp: [3, 3], strides: [2, 2], dilations: [1, 1],
+      channelsFirst, batch: 1, cin, cout, inSp: [4, 4], kSp: [3, 3], strides: [2, 2], dilations: [1, 1],
       padding: 'SAME', outSp: [8, 8], Type: Float64Array,
     });
     const x = Array.from(c.x, (v) => Math.round(v * 8) / 8);
     const w = Array.from(c.w, (v) => Math.round(v * 8) / 8 || 0.125);
-    const xi = (h, wv, ch) => (channelsFirst ? (ch * 4 + h) * 4 + wv : (h * 4 + wv) * 3 + ch);
-    const wi = (kh, kw, co, ci) => ((kh * 3 + kw) * cout + co) * 3 + ci;
+    const xi = (h, wv, ch) => (channelsFirst ? (ch * 4 + h) * 4 + wv : (h * 4 + wv) * cin + ch);
+    const wi = (kh, kw, co, ci) => ((kh * 3 + kw) * cout + co) * cin + ci;
     plant({ x, w, xi, wi });
     return withData({ ...c, x, w }, dtype);
   }
@@ -636,7 +638,7 @@ describe('non-finite values propagate as in TensorFlow', () => {
   };
 
   const planCases = [];
-  for (const dtype of DTYPES) for (const cout of [2, 9]) for (const cf of [false, true]) for (const p of Object.keys(PLANTS)) planCases.push([dtype, cout, cf, p]);
+  for (const dtype of DTYPES) for (const cout of [2, 3, 9]) for (const cf of [false, true]) for (const p of Object.keys(PLANTS)) planCases.push([dtype, cout, cf, p]);
 
   test.each(planCases)('%s, %i output channels, channels first %s: %s', (dtype, cout, cf, plantName) => {
     const c = planted(dtype, cout, cf, PLANTS[plantName]);

@@ -1,0 +1,196 @@
+// The input-channel-lane fast kernel, for 1 to 4 output channels fed by
+// several input channels (an image decoder's RGB layer: 64 -> 3).
+//
+// Within a stride phase, each output pixel is CO dot products over (tap,
+// input channel). With the input channels last, the pixel a tap reads holds
+// its channels contiguously, and the packed filters hold each (tap, output
+// channel)'s weights contiguously ([tap][out][in], in padded): both are
+// plain vector loads. A tile of MR consecutive phase pixels x CO channels
+// keeps MR * CO vector accumulators (about 8), summed across lanes once per
+// pixel at the end. Input channels are padded to the vector width with
+// zeros in the filters and in the input copy (made when the input is not
+// already float/double channels-last with a multiple of the lanes), so
+// padding lanes add exactly 0.
+//
+// Work items own stretches of output rows across every phase that lands
+// there (RowSegment, kernel_internal.h). A tap whose input depth or height
+// lies outside the input is skipped for the whole row; along the width each
+// tap reaches a range of phase pixels, and pixels outside it skip the tap
+// (no product with padding, which would turn an infinite weight into NaN).
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "vec.h"
+#include "kernel_internal.h"
+
+namespace ctw {
+namespace {
+
+int64_t lanes_of(DType t) { return uses_double(t) ? Vec16<double>::kLanes : Vec16<float>::kLanes; }
+
+// Input channels per pixel in the kernel's input and filters: a whole number of vectors.
+int64_t padded_channels(const ConvTransposePlan& p) { return round_up(p.input_channels, lanes_of(p.dtype)); }
+
+// Pixels per tile for CO output channels: MR * CO accumulators plus the MR
+// input and CO filter vectors of a step fit the 15 vector registers V8
+// allocates on x64 (it loads a step's vectors before multiplying).
+template <int CO>
+constexpr int kTileRows = CO == 1 ? 6 : CO == 2 ? 3 : 2;
+
+// acc[m][c] += x[m] . w[c] over cp input channels, for MR rows cp apart.
+template <typename T, int MR, int CO>
+inline void dot_tile(const T* x, int64_t cp, const T* w, Vec<T> (&acc)[MR][CO]) {
+  constexpr int L = Vec16<T>::kLanes;
+  for (int64_t k = 0; k < cp; k += L) {
+    Vec<T> wv[CO];
+    unroll<CO>([&](auto c) { wv[c] = load_vec(w + c * cp + k); });
+    unroll<MR>([&](auto m) {
+      const Vec<T> xv = load_vec(x + m * cp + k);
+      unroll<CO>([&](auto c) { acc[m][c] += xv * wv[c]; });
+    });
+  }
+}
+
+// One row of a tile (the tile's other pixels lie outside this tap's reach).
+template <typename T, int CO>
+inline void dot_row(const T* x, int64_t cp, const T* w, Vec<T> (&acc)[CO]) {
+  constexpr int L = Vec16<T>::kLanes;
+  for (int64_t k = 0; k < cp; k += L) {
+    const Vec<T> xv = load_vec(x + k);
+    unroll<CO>([&](auto c) { acc[c] += xv * load_vec(w + c * cp + k); });
+  }
+}
+
+// The lane sums of up to four float vectors, as one vector [s0, s1, s2, s3]
+// (missing vectors give 0). Interleaves and 64-bit half moves: the shuffles
+// engines lower to single instructions (a general shuffle costs several).
+template <int N>
+inline Vec<float> lane_sums(const Vec<float> (&v)[N]) {
+  static_assert(N >= 1 && N <= 4, "one to four vectors");
+  typedef Vec<float> V;
+  const V z{};
+  const V a0 = v[0], a1 = N > 1 ? v[N > 1 ? 1 : 0] : z;
+  const V a2 = N > 2 ? v[N > 2 ? 2 : 0] : z, a3 = N > 3 ? v[N > 3 ? 3 : 0] : z;
+  const V s01 = __builtin_shufflevector(a0, a1, 0, 4, 1, 5) + __builtin_shufflevector(a0, a1, 2, 6, 3, 7);
+  const V s23 = __builtin_shufflevector(a2, a3, 0, 4, 1, 5) + __builtin_shufflevector(a2, a3, 2, 6, 3, 7);
+  return __builtin_shufflevector(s01, s23, 0, 1, 4, 5) + __builtin_shufflevector(s01, s23, 2, 3, 6, 7);
+}
+
+// Stores pixel o's CO channel sums (channel c at o + c * channel_step).
+template <DType D, int CO>
+inline void store_pixel(void* out, int64_t o, int64_t channel_step, const Vec<float> (&acc)[CO]) {
+  const Vec<float> s = lane_sums<CO>(acc);
+  unroll<CO>([&](auto c) { store_output<D>(out, o + c * channel_step, s[c.value]); });
+}
+template <DType D, int CO>
+inline void store_pixel(void* out, int64_t o, int64_t channel_step, const Vec<double> (&acc)[CO]) {
+  unroll<CO>([&](auto c) { store_output<D>(out, o + c * channel_step, acc[c][0] + acc[c][1]); });
+}
+
+template <typename T>
+struct DotJob : NarrowJob {
+  const T* input;  // channels last, cp elements per pixel
+  int64_t cp;
+};
+
+// One phase's pixels on the segment's row, in tiles of MR.
+template <typename T>
+struct DotRows {
+  using Job = DotJob<T>;
+  template <int CO, DType D>
+  static void phase_row(const Job& job, const RowSegment& seg, const Phase& ph, const PhaseRow& row, RowTap* taps);
+};
+
+template <typename T>
+template <int CO, DType D>
+void DotRows<T>::phase_row(const Job& job, const RowSegment& seg, const Phase& ph, const PhaseRow& row, RowTap* taps) {
+  typedef Vec<T> V;
+  constexpr int MR = kTileRows<CO>;
+  const ConvTransposePlan& p = *job.plan;
+  const PackedFilters::Group& group = job.packed->groups[ph.group];
+  const int live = row_taps(p, ph, row, taps);
+  const int64_t begin = row.begin, end = row.end;
+  const int64_t cp = job.cp;
+  const T* filters = static_cast<const T*>(job.packed->data) + group.offset;
+  const int64_t in_row = (seg.batch * p.input_size[0] * p.input_size[1]) * p.input_size[2];  // first pixel of the batch
+  const int64_t row_pixels = p.input_size[1] * p.input_size[2];
+  // Output: phase pixel j is at out0 + j * pixel_step, channel c at + c * channel_step.
+  const int64_t channel_step = p.channels_first ? p.output_spatial() : 1;
+  const int64_t pixel_step = (p.channels_first ? 1 : CO) * p.stride[2];
+  const int64_t out0 = output_index(p, seg.batch, seg.od, seg.oh, ph.first[2], 0);
+
+  for (int64_t j0 = begin; j0 < end; j0 += MR) {
+    const int64_t valid = std::min<int64_t>(MR, end - j0);
+    V acc[MR][CO];
+    unroll<MR>([&](auto m) { unroll<CO>([&](auto c) { acc[m][c] = V{}; }); });
+    for (int t = 0; t < live; ++t) {
+      const RowTap& r = taps[t];
+      const int64_t lo = std::max<int64_t>(r.lo - j0, 0), hi = std::min<int64_t>(r.hi - j0, valid);
+      if (lo >= hi) continue;  // no pixel of the tile reaches the input through this tap
+      // Pixel j0 + lo reads input column iw0 + j0 + lo (inside the input).
+      const T* x = job.input + (in_row + r.id * row_pixels + r.ih * p.input_size[2] + r.iw0 + j0 + lo) * cp;
+      const T* w = filters + static_cast<int64_t>(r.tap) * CO * cp;
+      if (hi - lo == MR) {
+        dot_tile<T, MR, CO>(x, cp, w, acc);
+      } else {
+        unroll<MR>([&](auto m) {
+          if (m >= lo && m < hi) dot_row<T, CO>(x + (m - lo) * cp, cp, w, acc[m]);
+        });
+      }
+    }
+    unroll<MR>([&](auto m) {
+      if (m < valid) store_pixel<D, CO>(job.output, out0 + (j0 + m) * pixel_step, channel_step, acc[m]);
+    });
+  }
+}
+
+// The parts kernel_ops_of (kernel_internal.h) assembles into the entry points.
+struct DotKernel {
+  static int64_t packed_elements(const ConvTransposePlan& plan) {
+    return plan.kernel_spatial() * plan.output_channels * padded_channels(plan);
+  }
+
+  static uint64_t scratch_bytes(const ConvTransposePlan& plan) {
+    return channels_last_input_bytes(plan, padded_channels(plan)) +
+           static_cast<uint64_t>(kMaxThreadsForScratch) * static_cast<uint64_t>(plan.kernel_spatial() + 1) * sizeof(RowTap);
+  }
+
+  template <typename T, typename S, typename Convert>
+  static void pack(const ConvTransposePlan& plan, const S* filters, PackedFilters* packed, Convert convert) {
+    const int64_t cin = plan.input_channels, cout = plan.output_channels, cp = padded_channels(plan);
+    T* out = static_cast<T*>(packed->data);
+    for (const PackedFilters::Group& g : packed->groups) {
+      for (int t = 0; t < g.taps; ++t) {
+        const S* src = filters + g.filter_taps[t] * cout * cin;  // [out][in]
+        T* dst = out + g.offset + t * cout * cp;                  // [out][in, padded]
+        for (int64_t co = 0; co < cout; ++co, src += cin, dst += cp) {
+          for (int64_t ci = 0; ci < cin; ++ci) dst[ci] = convert(src[ci]);
+          std::fill(dst + cin, dst + cp, T(0));
+        }
+      }
+    }
+  }
+
+  template <typename T>
+  static Status run(const ConvTransposePlan& p, const PackedFilters& packed, const void* input, void* output,
+                   ThreadPool* pool) {
+    DotJob<T> job;
+    job.cp = padded_channels(p);
+    void* owned = nullptr;
+    bool allocated = job.start(p, packed, output, pool);
+    if (allocated) {
+      job.input = channels_last_input<T>(p, input, job.cp, pool, &owned);
+      allocated = job.input != nullptr || p.input_elements == 0;
+    }
+    if (allocated) run_narrow_items<DotRows<T>>(&job, pool);
+    std::free(owned);
+    return allocated ? Status::Ok() : Status::Error("conv_transpose: out of memory for kernel scratch");
+  }
+};
+
+}  // namespace
+
+const KernelOps kDotKernel = kernel_ops_of<DotKernel>();
+
+}  // namespace ctw

@@ -1,0 +1,183 @@
+// The fast kernels' view of the input: the one place that maps a dtype to
+// its storage type (with_storage), and the copies that turn the caller's
+// input (any dtype, channels first or last) into the layout a kernel reads:
+//   - channels last with `stride` elements per pixel (igemm: stride =
+//     channels; dot: channels rounded up to the vector width, the rest 0);
+//   - planar rows ([n][c][d][h] rows of `stride` elements, the width starting
+//     at `row_left`, zeros around it) for the pixel-lane kernel.
+// A copy is made row by row on the pool's threads; 16-bit inputs are
+// widened four at a time with vector integer operations.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "dtype.h"
+#include "plan.h"
+#include "thread_pool.h"
+#include "vec.h"
+
+namespace ctw {
+
+// Calls f(source pointer, convert) with the tensor's storage type and a
+// converter from it to the compute type (double for float64, float else).
+template <typename F>
+void with_storage(DType dtype, const void* data, F&& f) {
+  switch (dtype) {
+    case DType::kFloat64: f(static_cast<const double*>(data), [](double v) { return v; }); break;
+    case DType::kFloat32: f(static_cast<const float*>(data), [](float v) { return v; }); break;
+    case DType::kFloat16: f(static_cast<const uint16_t*>(data), [](uint16_t v) { return float16_to_float(v); }); break;
+    case DType::kBFloat16: f(static_cast<const uint16_t*>(data), [](uint16_t v) { return bfloat16_to_float(v); }); break;
+  }
+}
+
+namespace input_detail {
+
+typedef uint16_t U16x4 __attribute__((vector_size(8)));
+typedef uint32_t U32x4 __attribute__((vector_size(16)));
+typedef int32_t I32x4 __attribute__((vector_size(16)));
+
+// Four float16 bit patterns to float32, exactly as float16_to_float: the
+// exponent and mantissa shifted into place and scaled by 2^112 (exact for
+// normals and subnormals alike), infinities and NaNs given the all-ones
+// exponent, then the sign.
+inline Vec<float> float16x4_to_float(U16x4 h) {
+  const U32x4 w = __builtin_convertvector(h, U32x4);
+  const U32x4 magnitude = (w & 0x7fffu) << 13;
+  const Vec<float> scaled = reinterpret_cast<Vec<float>>(magnitude) * Vec16<float>::splat(0x1.0p112f);
+  const I32x4 special = reinterpret_cast<I32x4>(magnitude >= (0x7c00u << 13));  // inf or NaN
+  const U32x4 bits = (reinterpret_cast<U32x4>(scaled) & ~reinterpret_cast<U32x4>(special)) |
+                     ((magnitude | 0x7f800000u) & reinterpret_cast<U32x4>(special));
+  return reinterpret_cast<Vec<float>>(bits | (w & 0x8000u) << 16);
+}
+
+inline Vec<float> bfloat16x4_to_float(U16x4 h) {
+  return reinterpret_cast<Vec<float>>(__builtin_convertvector(h, U32x4) << 16);
+}
+
+// dst[i] = convert(src[i]) for n contiguous elements.
+template <typename T, typename S, typename Convert>
+inline void convert_span(const S* src, T* dst, int64_t n, DType dtype, Convert convert) {
+  int64_t i = 0;
+  if constexpr (sizeof(S) == 2 && sizeof(T) == 4) {
+    for (; i + 4 <= n; i += 4) {
+      U16x4 h;
+      std::memcpy(&h, src + i, sizeof(h));
+      store_vec(dst + i, dtype == DType::kFloat16 ? float16x4_to_float(h) : bfloat16x4_to_float(h));
+    }
+  }
+  for (; i < n; ++i) dst[i] = static_cast<T>(convert(src[i]));
+}
+
+}  // namespace input_detail
+
+// Where relayout_input writes.
+struct InputLayout {
+  bool planar = false;   // planar rows, else channels last
+  int64_t stride = 0;    // elements per pixel (channels last) or per row (planar)
+  int64_t row_left = 0;  // planar: zeros before each row's first pixel
+};
+
+// One input row (batch n, row r of depth x height) from src to dst.
+template <typename T, typename S, typename Convert>
+void relayout_row(const ConvTransposePlan& p, const S* src, T* dst, const InputLayout& layout, int64_t n, int64_t r,
+                  Convert convert) {
+  using input_detail::convert_span;
+  const int64_t channels = p.input_channels, rows = p.input_size[0] * p.input_size[1], width = p.input_size[2];
+  const int64_t stride = layout.stride;
+  if (layout.planar) {
+    for (int64_t c = 0; c < channels; ++c) {
+      T* out = dst + ((n * channels + c) * rows + r) * stride;
+      std::fill(out, out + layout.row_left, T(0));
+      std::fill(out + layout.row_left + width, out + stride, T(0));
+      out += layout.row_left;
+      if (p.channels_first) {
+        convert_span(src + ((n * channels + c) * rows + r) * width, out, width, p.dtype, convert);
+      } else {
+        const S* in = src + (n * rows + r) * width * channels + c;
+        for (int64_t w = 0; w < width; ++w) out[w] = static_cast<T>(convert(in[w * channels]));
+      }
+    }
+    return;
+  }
+  T* out = dst + (n * rows + r) * width * stride;
+  if (p.channels_first) {
+    for (int64_t c = 0; c < channels; ++c) {
+      const S* in = src + ((n * channels + c) * rows + r) * width;
+      for (int64_t w = 0; w < width; ++w) out[w * stride + c] = static_cast<T>(convert(in[w]));
+    }
+  } else if (stride == channels) {
+    convert_span(src + (n * rows + r) * width * channels, out, width * channels, p.dtype, convert);
+  } else {
+    const S* in = src + (n * rows + r) * width * channels;
+    for (int64_t w = 0; w < width; ++w) convert_span(in + w * channels, out + w * stride, channels, p.dtype, convert);
+  }
+  if (stride > channels) {
+    for (int64_t w = 0; w < width; ++w) std::fill(out + w * stride + channels, out + (w + 1) * stride, T(0));
+  }
+}
+
+// Copies the input (plan.dtype, plan layout) into compute type T laid out
+// as `layout`, in row-sized work items on the pool when there is enough to
+// share (pool may be null).
+template <typename T>
+void relayout_input(const ConvTransposePlan& p, const void* input, T* dst, const InputLayout& layout,
+                    ThreadPool* pool) {
+  struct Context {
+    const ConvTransposePlan* plan;
+    const void* input;
+    T* dst;
+    InputLayout layout;
+    int64_t rows_per_item, rows;
+  };
+  const int64_t rows = p.input_size[0] * p.input_size[1];
+  const int64_t row_elements = std::max<int64_t>(1, p.input_size[2] * p.input_channels);
+  constexpr int64_t kElementsPerItem = 16384;
+  Context context{&p, input, dst, layout, std::max<int64_t>(1, kElementsPerItem / row_elements), rows};
+  const int64_t total = p.batch * rows;
+  const int64_t items = (total + context.rows_per_item - 1) / context.rows_per_item;
+  auto task = [](void* c, size_t item, int) {
+    const Context& ctx = *static_cast<const Context*>(c);
+    const int64_t begin = static_cast<int64_t>(item) * ctx.rows_per_item;
+    const int64_t end = std::min(begin + ctx.rows_per_item, ctx.plan->batch * ctx.rows);
+    with_storage(ctx.plan->dtype, ctx.input, [&](auto src, auto convert) {
+      for (int64_t i = begin; i < end; ++i) relayout_row(*ctx.plan, src, ctx.dst, ctx.layout, i / ctx.rows, i % ctx.rows, convert);
+    });
+  };
+  if (pool && items > 1) {
+    pool->parallel_for(static_cast<size_t>(items), task, &context);
+  } else {
+    for (int64_t i = 0; i < items; ++i) task(&context, static_cast<size_t>(i), 0);
+  }
+}
+
+// The input in compute type T, channels last with `stride` elements per
+// pixel (>= input_channels; the rest zero): the caller's own memory when it
+// already is that, else a copy that *owned keeps (free it with std::free).
+// Null only when the copy cannot be allocated.
+template <typename T>
+const T* channels_last_input(const ConvTransposePlan& p, const void* input, int64_t stride, ThreadPool* pool,
+                             void** owned) {
+  *owned = nullptr;
+  if (sizeof(T) == dtype_size(p.dtype) && !p.channels_first && stride == p.input_channels)
+    return static_cast<const T*>(input);
+  const int64_t elements = p.batch * p.input_spatial() * stride;
+  T* copy = static_cast<T*>(std::malloc(static_cast<size_t>(std::max<int64_t>(elements, 1)) * sizeof(T)));
+  if (!copy) return nullptr;
+  *owned = copy;
+  InputLayout layout;
+  layout.stride = stride;
+  relayout_input<T>(p, input, copy, layout, pool);
+  return copy;
+}
+
+// Bytes channels_last_input allocates for this plan and stride.
+inline uint64_t channels_last_input_bytes(const ConvTransposePlan& p, int64_t stride) {
+  const bool copies = p.channels_first || dtype_size(p.dtype) == 2 || stride != p.input_channels;
+  const uint64_t elem = p.dtype == DType::kFloat64 ? sizeof(double) : sizeof(float);
+  return copies ? static_cast<uint64_t>(p.batch * p.input_spatial() * stride) * elem : 0;
+}
+
+}  // namespace ctw
