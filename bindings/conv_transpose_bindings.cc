@@ -79,25 +79,35 @@ ctw::ConvTransposeArgs core_args(const std::string& name, const std::string& pad
 }
 
 // Filters planned and packed once, for many runs (createConvTranspose).
+// Filters planned and packed once, for many runs (createConvTranspose).
+// kernel: "auto" (the core's choice) or a fast kernel's name, forced.
 class PreparedFilters {
  public:
-  PreparedFilters(std::string name, std::string padding, std::string data_format, val numbers) {
+  PreparedFilters(std::string name, std::string padding, std::string data_format, val numbers, std::string kernel) {
     ctw::ConvTransposeArgs args = core_args(name, padding, data_format, numbers);
     args.input_dtype = args.filter_dtype;
     status_ = ctw::plan_filters(args, &plan_);
+    if (status_.ok()) status_ = ctw::fast_kernel_from_name(name, kernel, &kernel_);
+    if (status_.ok() && !ctw::fast_kernel_serves(kernel_, plan_)) {
+      status_ = ctw::Status::Error((name.empty() ? std::string("conv_transpose") : name) + ": kernel='" + kernel +
+                                   "' serves 1 to 4 output channels; the filters have " +
+                                   std::to_string(plan_.output_channels));
+    }
   }
   std::string error() const { return status_.message(); }
   double filterElements() const { return static_cast<double>(plan_.filter_elements); }
   std::string pack(uintptr_t filters) {
     if (!status_.ok()) return status_.message();
-    packed_ = ctw::pack_filters(plan_, reinterpret_cast<const void*>(filters), &status_);
+    packed_ = ctw::pack_filters(plan_, reinterpret_cast<const void*>(filters), &status_, kernel_);
     return status_.message();
   }
+  std::string kernel() const { return packed_ ? ctw::packed_kernel_name(*packed_) : ""; }
   const ctw::PackedFilters* packed() const { return packed_.get(); }
 
  private:
   ctw::ConvTransposePlan plan_;
   ctw::Status status_;
+  ctw::FastKernel kernel_ = ctw::FastKernel::kAuto;
   ctw::PackedFiltersPtr packed_;
 };
 
@@ -165,10 +175,11 @@ EMSCRIPTEN_BINDINGS(conv_transpose_wasm) {
       .function("run", &PlannedCall::run)
       .function("runPrepared", &PlannedCall::runPrepared);
   emscripten::class_<PreparedFilters>("PreparedFilters")
-      .constructor<std::string, std::string, std::string, val>()
+      .constructor<std::string, std::string, std::string, val, std::string>()
       .function("error", &PreparedFilters::error)
       .function("filterElements", &PreparedFilters::filterElements)
-      .function("pack", &PreparedFilters::pack);
+      .function("pack", &PreparedFilters::pack)
+      .function("kernel", &PreparedFilters::kernel);
   emscripten::function("setNumThreads", &set_num_threads);
   emscripten::function("numThreads", &num_threads);
   emscripten::function("heapStats", &heap_stats);

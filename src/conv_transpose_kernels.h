@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "plan.h"
@@ -25,7 +26,26 @@ namespace ctw {
 void conv_transpose_reference(const ConvTransposePlan& plan, const void* input, const void* filters,
                               void* output);
 
-// Filters packed for the fast kernel. Depends only on the filters, the
+// The fast kernels, by where their vector lanes go. kAuto lets the core
+// choose by the channel counts (what the library does); the others force
+// one, so that tests can hold every kernel to the reference on any shape.
+enum class FastKernel {
+  kAuto,
+  kIgemm,   // output channels in lanes: any output channel count
+  kDot,     // input channels in lanes: 1 to 4 output channels
+  kPixels,  // output pixels in lanes: 1 to 4 output channels
+};
+
+// What kAuto picks for this plan (never kAuto), and whether a kernel can serve it.
+FastKernel fast_kernel_for(const ConvTransposePlan& plan);
+bool fast_kernel_serves(FastKernel kernel, const ConvTransposePlan& plan);
+// "igemm", "dot", "pixels" (or "auto"), and back: an unknown name is an
+// error that starts with `op_name` (empty: "conv_transpose") and names the
+// value and the choices.
+const char* fast_kernel_name(FastKernel kernel);
+Status fast_kernel_from_name(const std::string& op_name, const std::string& name, FastKernel* kernel);
+
+// Filters packed for a fast kernel. Depends only on the filters, the
 // stride and the dilation (not on input or output sizes), so a prepared
 // operator keeps it across calls whose shapes differ.
 class PackedFilters;
@@ -39,18 +59,18 @@ using PackedFiltersPtr = std::unique_ptr<PackedFilters, PackedFiltersDeleter>;
 // types, per-thread indirection). Used by the planner's memory budget.
 uint64_t fast_kernel_scratch_bytes(const ConvTransposePlan& plan);
 
-// Packs `filters` (plan.dtype, shape kernel + [out_channels, in_channels]).
-// Returns null (and sets *status) only when memory runs out.
-PackedFiltersPtr pack_filters(const ConvTransposePlan& plan, const void* filters, Status* status);
+// Packs `filters` (plan.dtype, shape kernel + [out_channels, in_channels])
+// for `kernel`. Returns null (and sets *status) when memory runs out or a
+// forced kernel cannot serve the plan.
+PackedFiltersPtr pack_filters(const ConvTransposePlan& plan, const void* filters, Status* status,
+                              FastKernel kernel = FastKernel::kAuto);
+
+// The kernel `packed` was packed for ("igemm", "dot" or "pixels").
+const char* packed_kernel_name(const PackedFilters& packed);
 
 // True when `packed` was made for a plan with these kernel, channel, stride,
 // dilation and dtype values, so it can serve `plan`.
 bool packed_filters_fit(const PackedFilters& packed, const ConvTransposePlan& plan);
-
-// Which fast kernel serves this plan: "igemm" (output channels in vector
-// lanes), "dot" (input channels in lanes) or "pixels" (output pixels in
-// lanes). For tests and diagnostics.
-const char* fast_kernel_name(const ConvTransposePlan& plan);
 
 Status conv_transpose_fast(const ConvTransposePlan& plan, const PackedFilters& packed, const void* input,
                            void* output, ThreadPool* pool);

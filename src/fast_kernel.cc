@@ -1,5 +1,5 @@
 // The fast path's front: groups taps by stride residue, packs filters for
-// the kernel that suits the shape (kernel_for in kernel_internal.h), and
+// the kernel that suits the shape (fast_kernel_for), and
 // dispatches.
 //   - igemm_kernel.cc: output channels in vector lanes, for 5 or more.
 //   - dot_kernel.cc: input channels in vector lanes, for 1 to 4 output
@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 #include <new>
+#include <string>
 
 #include "kernel_internal.h"
 
@@ -16,22 +17,59 @@ namespace ctw {
 
 void PackedFiltersDeleter::operator()(PackedFilters* p) const { delete p; }
 
-bool packed_filters_fit(const PackedFilters& packed, const ConvTransposePlan& plan) {
-  return packed.dtype == plan.dtype && packed.kernel_size == plan.kernel_size && packed.stride == plan.stride &&
-         packed.dilation == plan.dilation && packed.input_channels == plan.input_channels &&
-         packed.output_channels == plan.output_channels && packed.kind == kernel_for(plan);
+// For 1-4 output channels: input-channel lanes from this many input
+// channels on, pixel lanes below. Measured crossovers (bench/sweep-narrow.mjs,
+// 1 thread, 3x3 stride 2 and 5x5 stride 3 layers): with few input channels
+// a dot product is short and padded to the vector width while pixel lanes
+// stay full, and the pixel tiles reuse each input load across 2-4 output
+// channels. Near the crossover the two differ by 10-20% either way.
+constexpr int64_t kDotMinInputChannels[kNarrowMaxChannels] = {8, 24, 32, 24};
+
+FastKernel fast_kernel_for(const ConvTransposePlan& plan) {
+  if (plan.output_channels > kNarrowMaxChannels) return FastKernel::kIgemm;
+  const int64_t at_least = kDotMinInputChannels[std::max<int64_t>(plan.output_channels, 1) - 1];
+  return plan.input_channels >= at_least ? FastKernel::kDot : FastKernel::kPixels;
 }
 
-const char* fast_kernel_name(const ConvTransposePlan& plan) {
-  switch (kernel_for(plan)) {
-    case KernelKind::kDot: return "dot";
-    case KernelKind::kPixels: return "pixels";
-    default: return "igemm";
+bool fast_kernel_serves(FastKernel kernel, const ConvTransposePlan& plan) {
+  switch (kernel) {
+    case FastKernel::kAuto:
+    case FastKernel::kIgemm: return true;
+    default: return plan.output_channels <= kNarrowMaxChannels;
   }
 }
 
+const char* fast_kernel_name(FastKernel kernel) {
+  switch (kernel) {
+    case FastKernel::kAuto: return "auto";
+    case FastKernel::kIgemm: return "igemm";
+    case FastKernel::kDot: return "dot";
+    case FastKernel::kPixels: return "pixels";
+  }
+  return "unknown";
+}
+
+Status fast_kernel_from_name(const std::string& op_name, const std::string& name, FastKernel* kernel) {
+  for (FastKernel k : {FastKernel::kAuto, FastKernel::kIgemm, FastKernel::kDot, FastKernel::kPixels}) {
+    if (name == fast_kernel_name(k)) {
+      *kernel = k;
+      return Status::Ok();
+    }
+  }
+  return Status::Error((op_name.empty() ? std::string("conv_transpose") : op_name) + ": kernel='" + name +
+                       "' is not one of 'auto', 'igemm', 'dot', 'pixels'");
+}
+
+const char* packed_kernel_name(const PackedFilters& packed) { return fast_kernel_name(packed.kind); }
+
+bool packed_filters_fit(const PackedFilters& packed, const ConvTransposePlan& plan) {
+  return packed.dtype == plan.dtype && packed.kernel_size == plan.kernel_size && packed.stride == plan.stride &&
+         packed.dilation == plan.dilation && packed.input_channels == plan.input_channels &&
+         packed.output_channels == plan.output_channels && fast_kernel_serves(packed.kind, plan);
+}
+
 uint64_t fast_kernel_scratch_bytes(const ConvTransposePlan& plan) {
-  const KernelOps& ops = kernel_ops(kernel_for(plan));
+  const KernelOps& ops = kernel_ops(fast_kernel_for(plan));
   return static_cast<uint64_t>(ops.packed_elements(plan)) * compute_size(plan.dtype) + ops.scratch_bytes(plan);
 }
 
@@ -91,14 +129,19 @@ void zero_output(const ConvTransposePlan& plan, void* output) {
   std::memset(output, 0, static_cast<size_t>(plan.output_elements) * dtype_size(plan.dtype));
 }
 
-PackedFiltersPtr pack_filters(const ConvTransposePlan& plan, const void* filters, Status* status) {
+PackedFiltersPtr pack_filters(const ConvTransposePlan& plan, const void* filters, Status* status, FastKernel kernel) {
+  if (!fast_kernel_serves(kernel, plan)) {
+    *status = Status::Error(std::string("conv_transpose: the ") + fast_kernel_name(kernel) +
+                            " kernel serves at most 4 output channels");
+    return nullptr;
+  }
   PackedFiltersPtr packed(new (std::nothrow) PackedFilters);
   if (!packed) {
     *status = Status::Error("conv_transpose: out of memory packing filters");
     return nullptr;
   }
   PackedFilters& p = *packed;
-  p.kind = kernel_for(plan);
+  p.kind = kernel == FastKernel::kAuto ? fast_kernel_for(plan) : kernel;
   p.dtype = plan.dtype;
   p.kernel_size = plan.kernel_size;
   p.stride = plan.stride;

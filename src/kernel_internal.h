@@ -22,23 +22,8 @@
 
 namespace ctw {
 
-// Which fast kernel a packing serves, by where the vector lanes go.
-enum class KernelKind {
-  kIgemm,   // output channels in lanes: 5 or more output channels (igemm_kernel.cc)
-  kDot,     // input channels in lanes: 1-4 output channels, enough input channels (dot_kernel.cc)
-  kPixels,  // output pixels in lanes: 1-4 output channels, few input channels (pixel_kernel.cc)
-};
-
 // Output-channel lanes would sit mostly empty at or below this many output channels.
 constexpr int64_t kNarrowMaxChannels = 4;
-// With fewer input channels than this, input-channel lanes would be mostly
-// padding (and each output a short dot product): pixels go in the lanes.
-constexpr int64_t kDotMinInputChannels = 4;
-
-inline KernelKind kernel_for(const ConvTransposePlan& plan) {
-  if (plan.output_channels > kNarrowMaxChannels) return KernelKind::kIgemm;
-  return plan.input_channels >= kDotMinInputChannels ? KernelKind::kDot : KernelKind::kPixels;
-}
 
 class PackedFilters {
  public:
@@ -52,7 +37,7 @@ class PackedFilters {
     size_t offset = 0;  // in elements, into data
   };
 
-  KernelKind kind = KernelKind::kIgemm;
+  FastKernel kind = FastKernel::kIgemm;  // never kAuto
   DType dtype = DType::kFloat32;
   std::array<int64_t, 3> kernel_size{}, stride{}, dilation{};
   int64_t input_channels = 0, output_channels = 0;
@@ -350,10 +335,10 @@ extern const KernelOps kIgemmKernel;   // igemm_kernel.cc
 extern const KernelOps kDotKernel;     // dot_kernel.cc
 extern const KernelOps kPixelKernel;   // pixel_kernel.cc
 
-inline const KernelOps& kernel_ops(KernelKind kind) {
+inline const KernelOps& kernel_ops(FastKernel kind) {
   switch (kind) {
-    case KernelKind::kDot: return kDotKernel;
-    case KernelKind::kPixels: return kPixelKernel;
+    case FastKernel::kDot: return kDotKernel;
+    case FastKernel::kPixels: return kPixelKernel;
     default: return kIgemmKernel;
   }
 }

@@ -171,12 +171,22 @@ export function convTranspose(
 /** The same function under TensorFlow's name. */
 export const conv_transpose = convTranspose;
 
+/** The fast kernels, by where their vector lanes go (see README, "How it works"). */
+export type FastKernel = 'auto' | 'igemm' | 'dot' | 'pixels';
+
 export interface ConvTransposeOptions {
   strides: number | readonly number[];
   padding?: Padding | string;
   dataFormat?: DataFormat | string | null;
   dilations?: number | readonly number[] | null;
   name?: string | null;
+  /**
+   * Which fast kernel runs: 'auto' (default) lets the core choose by the
+   * channel counts; 'igemm' (any shape), 'dot' or 'pixels' (1-4 output
+   * channels) force one. For benchmarks and diagnostics; results agree
+   * within rounding.
+   */
+  kernel?: FastKernel;
 }
 
 /** A transposed convolution with its filters packed once; see createConvTranspose. */
@@ -185,6 +195,8 @@ export interface PreparedConvTranspose {
   run(input: TensorLike | TfjsTensorLike, outputShape: readonly number[] | ArrayLike<number> | TfjsTensorLike): Tensor;
   /** Frees the packed filters in wasm memory. The operator cannot run after this. */
   dispose(): void;
+  /** The fast kernel that runs: 'igemm', 'dot' or 'pixels'. */
+  readonly kernel: string;
 }
 
 const registry =
@@ -204,7 +216,7 @@ export function createConvTranspose(filters: TensorLike | TfjsTensorLike, option
   const w = toTensor(opName, 'filters', filters);
   const window = { strides: options.strides, padding: options.padding ?? 'SAME', dataFormat: options.dataFormat ?? null, dilations: options.dilations ?? null };
   const filterArgs = coreArgs(opName, { data: w.data, shape: [], dtype: w.dtype }, w, [], window);
-  const prepared = new mod.PreparedFilters(filterArgs.name, filterArgs.padding, filterArgs.dataFormat, encodeArgs(filterArgs));
+  const prepared = new mod.PreparedFilters(filterArgs.name, filterArgs.padding, filterArgs.dataFormat, encodeArgs(filterArgs), String(options.kernel ?? 'auto'));
   let ptr = 0;
   try {
     const error = prepared.error();
@@ -238,6 +250,7 @@ export function createConvTranspose(filters: TensorLike | TfjsTensorLike, option
       registry?.unregister(op);
       prepared.delete();
     },
+    kernel: prepared.kernel(),
   };
   registry?.register(op, prepared, op);
   return op;

@@ -30,7 +30,7 @@ export interface InitResult {
 
 export interface CoreModule {
   PlannedCall: new (name: string, padding: string, dataFormat: string, numbers: Float64Array) => PlannedCall;
-  PreparedFilters: new (name: string, padding: string, dataFormat: string, numbers: Float64Array) => PreparedFilters;
+  PreparedFilters: new (name: string, padding: string, dataFormat: string, numbers: Float64Array, kernel: string) => PreparedFilters;
   setNumThreads(n: number): void;
   numThreads(): number;
   heapStats(): HeapStats;
@@ -64,6 +64,7 @@ export interface PreparedFilters {
   error(): string;
   filterElements(): number;
   pack(filters: number): string;
+  kernel(): string;
   delete(): void;
 }
 

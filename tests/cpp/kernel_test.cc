@@ -353,7 +353,52 @@ double tolerance(DType t, int64_t terms, double abs_sum, double a, double b) {
                                        << " elements out of tolerance for " << pr.spec.describe() << report.str();
 }
 
-// Runs the reference and the fast kernel (all pool variants) and checks them.
+// The fast kernels that can serve a plan: the automatic choice, then each
+// kernel forced (every narrow plan runs all three kernels).
+std::vector<ctw::FastKernel> kernels_for(const ConvTransposePlan& p) {
+  std::vector<ctw::FastKernel> out = {ctw::FastKernel::kAuto};
+  for (ctw::FastKernel k : {ctw::FastKernel::kIgemm, ctw::FastKernel::kDot, ctw::FastKernel::kPixels}) {
+    if (ctw::fast_kernel_serves(k, p)) out.push_back(k);
+  }
+  return out;
+}
+
+// Runs the reference and `kernel` (no pool and pools of 1-3 threads; for
+// kAuto the one-call entry point too) and checks them.
+void check_kernel(const Problem& pr, const Expected& e, const std::vector<uint8_t>& ref, ctw::FastKernel kernel) {
+  const ConvTransposePlan& p = pr.plan;
+  SCOPED_TRACE(std::string("kernel ") + ctw::fast_kernel_name(kernel == ctw::FastKernel::kAuto ? ctw::fast_kernel_for(p) : kernel) +
+               (kernel == ctw::FastKernel::kAuto ? " (chosen)" : " (forced)"));
+  ctw::Status st;
+  ctw::PackedFiltersPtr packed = ctw::pack_filters(p, pr.filters.data(), &st, kernel);
+  ASSERT_TRUE(packed != nullptr) << st.message();
+  ASSERT_TRUE(IsOk(st));
+  ASSERT_TRUE(ctw::packed_filters_fit(*packed, p));
+
+  std::vector<uint8_t> first = nan_tensor(p.dtype, p.output_elements);
+  if (kernel == ctw::FastKernel::kAuto) {
+    // No pool: the one-call entry point.
+    ASSERT_TRUE(IsOk(ctw::conv_transpose(p, pr.input.data(), pr.filters.data(), first.data(), nullptr)));
+  } else {
+    ASSERT_TRUE(IsOk(ctw::conv_transpose_fast(p, *packed, pr.input.data(), first.data(), nullptr)));
+  }
+  ASSERT_TRUE(outputs_close(pr, e, first, &ref, "fast (no pool) vs reference"));
+
+  // Pools of 1, 2 and 3 threads: filters packed once, reused; the same bits.
+  for (int threads = 1; threads <= 3; ++threads) {
+    std::vector<uint8_t> out = nan_tensor(p.dtype, p.output_elements);
+    ASSERT_TRUE(IsOk(ctw::conv_transpose_fast(p, *packed, pr.input.data(), out.data(), pool_of(threads))));
+    ASSERT_TRUE(out == first) << "pool of " << threads << " threads gave other bits than no pool";
+  }
+  if (kernel == ctw::FastKernel::kAuto) {
+    // The one-call form with a pool too.
+    std::vector<uint8_t> out = nan_tensor(p.dtype, p.output_elements);
+    ASSERT_TRUE(IsOk(ctw::conv_transpose(p, pr.input.data(), pr.filters.data(), out.data(), pool_of(2))));
+    ASSERT_TRUE(out == first) << "conv_transpose with a pool of 2 differs from no pool";
+  }
+}
+
+// Runs the reference and every fast kernel that can serve the plan, and checks them.
 void check_problem(const Problem& pr) {
   const ConvTransposePlan& p = pr.plan;
   SCOPED_TRACE(pr.spec.describe());
@@ -361,27 +406,10 @@ void check_problem(const Problem& pr) {
   std::vector<uint8_t> ref = nan_tensor(p.dtype, p.output_elements);
   ctw::conv_transpose_reference(p, pr.input.data(), pr.filters.data(), ref.data());
   ASSERT_TRUE(outputs_close(pr, e, ref, nullptr, "reference vs gather"));
-
-  // No pool: the one-call entry point.
-  std::vector<uint8_t> first = nan_tensor(p.dtype, p.output_elements);
-  ASSERT_TRUE(IsOk(ctw::conv_transpose(p, pr.input.data(), pr.filters.data(), first.data(), nullptr)));
-  ASSERT_TRUE(outputs_close(pr, e, first, &ref, "fast (no pool) vs reference"));
-
-  // Pools of 1, 2 and 3 threads: filters packed once, reused.
-  ctw::Status st;
-  ctw::PackedFiltersPtr packed = ctw::pack_filters(p, pr.filters.data(), &st);
-  ASSERT_TRUE(packed != nullptr) << st.message();
-  ASSERT_TRUE(IsOk(st));
-  ASSERT_TRUE(ctw::packed_filters_fit(*packed, p));
-  for (int threads = 1; threads <= 3; ++threads) {
-    std::vector<uint8_t> out = nan_tensor(p.dtype, p.output_elements);
-    ASSERT_TRUE(IsOk(ctw::conv_transpose_fast(p, *packed, pr.input.data(), out.data(), pool_of(threads))));
-    ASSERT_TRUE(out == first) << "pool of " << threads << " threads gave other bits than no pool";
+  for (ctw::FastKernel k : kernels_for(p)) {
+    check_kernel(pr, e, ref, k);
+    if (::testing::Test::HasFatalFailure()) return;
   }
-  // The one-call form with a pool too.
-  std::vector<uint8_t> out = nan_tensor(p.dtype, p.output_elements);
-  ASSERT_TRUE(IsOk(ctw::conv_transpose(p, pr.input.data(), pr.filters.data(), out.data(), pool_of(2))));
-  ASSERT_TRUE(out == first) << "conv_transpose with a pool of 2 differs from no pool";
 }
 
 void check_spec(const Spec& sp, uint64_t seed) {
@@ -597,65 +625,40 @@ TEST(Kernel, ExplicitPaddingCrops) {
   }
 }
 
-// 1 to 4 output channels: two kernels other than the channel-lane igemm.
-// From 1-3 input channels, pixels go in the vector lanes (pixel_kernel.cc),
-// over zero-padded planar rows; work items own 512-column stretches of
-// output rows across phases.
-TEST(Kernel, NarrowOutputChannelsPixelLanes) {
+// 1 to 4 output channels: two kernels besides the channel-lane igemm, each
+// run on every narrow plan (check_problem forces each kernel in turn):
+//   - input channels in lanes (dot_kernel.cc): channels padded to the vector
+//     width (a copy of the input when they are not a multiple of it, or the
+//     input is channels first or 16-bit), tiles of a few pixels whose rows
+//     start and end inside or outside each tap's reach;
+//   - pixels in lanes (pixel_kernel.cc): zero-padded planar rows, tiles
+//     masked at the edges of each tap's reach.
+// Work items own 512-column stretches of output rows across phases.
+TEST(Kernel, NarrowOutputChannels) {
   for (DType t : kAllTypes) {
     for (int64_t cout = 1; cout <= 4; ++cout) {
-      const uint64_t seed = 900 + 10 * static_cast<uint64_t>(t) + static_cast<uint64_t>(cout);
-      std::vector<Spec> specs = {
-          // Several width segments (1300 > 2 * 512) in one phase.
-          make_spec(1, false, t, 1, 3, cout, {1300}, {4}, {1}, {1}, "SAME"),
-          // Stride and dilation, channels first, widths not a multiple of the tile.
-          make_spec(1, true, t, 2, 2, cout, {61}, {5}, {3}, {2}, "VALID"),
-          make_spec(2, true, t, 2, 1, cout, {9, 11}, {3, 3}, {2, 2}, {1, 1}, "SAME"),
-          make_spec(2, false, t, 1, 3, cout, {7, 13}, {2, 4}, {3, 2}, {2, 1}, "VALID"),
-          // Kernel smaller than the stride; a long 1-D filter with stride 8 (signal interpolation).
-          make_spec(2, false, t, 1, 3, cout, {5, 6}, {1, 2}, {3, 4}, {1, 1}, "SAME"),
-          make_spec(1, cout % 2 == 0, t, 1, 1, cout, {150}, {32}, {8}, {1}, "SAME"),
-      };
-      Spec three = make_spec(3, cout % 2 == 1, t, 1, 2, cout, {3, 4, 5}, {2, 3, 2}, {1, 2, 3}, {1, 1, 2}, "EXPLICIT");
-      three.pad_before = {0, 2, 1};
-      three.pad_after = {1, 1, 3};
-      choose_output(&three);
-      specs.push_back(three);
-      for (size_t i = 0; i < specs.size(); ++i) {
-        Rng rng(seed + i);
-        Problem pr;
-        ASSERT_TRUE(make_problem(specs[i], rng, &pr, false));
-        ASSERT_STREQ(ctw::fast_kernel_name(pr.plan), "pixels") << specs[i].describe();
-        check_problem(pr);
-        if (HasFatalFailure()) return;
-      }
-    }
-  }
-}
-
-// From 4 input channels, input channels go in the lanes (dot_kernel.cc):
-// channels padded to the vector width (a copy of the input when they are
-// not a multiple of it, or the input is channels first or 16-bit), tiles of
-// a few pixels whose rows start and end inside or outside each tap's reach.
-TEST(Kernel, NarrowOutputChannelsInputChannelLanes) {
-  for (DType t : kAllTypes) {
-    for (int64_t cout = 1; cout <= 4; ++cout) {
-      for (int64_t cin : {4, 5, 8, 17, 64}) {
+      for (int64_t cin : {1, 3, 4, 5, 17, 64}) {
         const uint64_t seed = 2000 + 100 * static_cast<uint64_t>(t) + 10 * static_cast<uint64_t>(cout) +
                               static_cast<uint64_t>(cin);
         std::vector<Spec> specs = {
+            // Several width segments (1100 > 2 * 512) in one phase.
+            make_spec(1, false, t, 1, cin, cout, {1100}, {4}, {1}, {1}, "SAME"),
+            // Stride and dilation, channels first, widths not a multiple of any tile.
+            make_spec(1, true, t, 2, cin, cout, {61}, {5}, {3}, {2}, "VALID"),
             make_spec(2, false, t, 2, cin, cout, {7, 11}, {3, 3}, {2, 2}, {1, 1}, "SAME"),
             make_spec(2, true, t, 1, cin, cout, {5, 9}, {5, 4}, {3, 2}, {1, 2}, "VALID"),
-            make_spec(1, cin % 2 == 1, t, 1, cin, cout, {700}, {3}, {1}, {1}, "SAME"),  // two width segments
             make_spec(3, cin % 2 == 0, t, 1, cin, cout, {2, 3, 4}, {2, 2, 3}, {2, 1, 3}, {1, 2, 1}, "SAME"),
-            make_spec(2, false, t, 1, cin, cout, {4, 5}, {1, 2}, {3, 4}, {1, 1}, "VALID"),  // kernel < stride
+            // Kernel smaller than the stride; a long 1-D filter with stride 8 (signal interpolation).
+            make_spec(2, false, t, 1, cin, cout, {4, 5}, {1, 2}, {3, 4}, {1, 1}, "VALID"),
+            make_spec(1, cout % 2 == 0, t, 1, cin, cout, {90}, {32}, {8}, {1}, "SAME"),
         };
+        Spec three = make_spec(3, cout % 2 == 1, t, 1, cin, cout, {3, 4, 5}, {2, 3, 2}, {1, 2, 3}, {1, 1, 2}, "EXPLICIT");
+        three.pad_before = {0, 2, 1};
+        three.pad_after = {1, 1, 3};
+        choose_output(&three);
+        specs.push_back(three);
         for (size_t i = 0; i < specs.size(); ++i) {
-          Rng rng(seed + i);
-          Problem pr;
-          ASSERT_TRUE(make_problem(specs[i], rng, &pr, false));
-          ASSERT_STREQ(ctw::fast_kernel_name(pr.plan), "dot") << specs[i].describe();
-          check_problem(pr);
+          check_spec(specs[i], seed + i);
           if (HasFatalFailure()) return;
         }
       }
@@ -663,17 +666,28 @@ TEST(Kernel, NarrowOutputChannelsInputChannelLanes) {
   }
 }
 
-// Five or more output channels use the channel-lane igemm kernel, whatever the input channels.
+// The automatic choice: output-channel lanes above 4 output channels; below,
+// pixel lanes from few input channels and input-channel lanes from many. A
+// forced narrow kernel refuses a wide output.
 TEST(Kernel, KernelChoice) {
-  for (int64_t cin : {1, 3, 4, 64}) {
-    for (int64_t cout : {1, 4, 5, 64}) {
-      Rng rng(3000);
-      Problem pr;
-      ASSERT_TRUE(make_problem(make_spec(2, false, DType::kFloat32, 1, cin, cout, {3, 3}, {2, 2}, {2, 2}, {1, 1}, "SAME"),
-                               rng, &pr, false));
-      const std::string want = cout > 4 ? "igemm" : cin >= 4 ? "dot" : "pixels";
-      EXPECT_EQ(ctw::fast_kernel_name(pr.plan), want) << "cin " << cin << " cout " << cout;
-    }
+  auto plan_for = [](int64_t cin, int64_t cout) {
+    Rng rng(3000);
+    Problem pr;
+    EXPECT_TRUE(make_problem(make_spec(2, false, DType::kFloat32, 1, cin, cout, {3, 3}, {2, 2}, {2, 2}, {1, 1}, "SAME"),
+                             rng, &pr, false));
+    return pr;
+  };
+  for (int64_t cout = 1; cout <= 4; ++cout) {
+    EXPECT_EQ(ctw::fast_kernel_for(plan_for(1, cout).plan), ctw::FastKernel::kPixels) << cout;
+    EXPECT_EQ(ctw::fast_kernel_for(plan_for(3, cout).plan), ctw::FastKernel::kPixels) << cout;
+    EXPECT_EQ(ctw::fast_kernel_for(plan_for(64, cout).plan), ctw::FastKernel::kDot) << cout;
+  }
+  for (int64_t cin : {1, 3, 64}) EXPECT_EQ(ctw::fast_kernel_for(plan_for(cin, 5).plan), ctw::FastKernel::kIgemm);
+  const Problem wide = plan_for(8, 5);
+  for (ctw::FastKernel k : {ctw::FastKernel::kDot, ctw::FastKernel::kPixels}) {
+    ctw::Status st;
+    EXPECT_EQ(ctw::pack_filters(wide.plan, wide.filters.data(), &st, k), nullptr);
+    EXPECT_NE(st.message().find("at most 4 output channels"), std::string::npos) << st.message();
   }
 }
 
@@ -698,7 +712,7 @@ TEST(Kernel, NonFiniteWeightsStayOutOfUnreachedOutputs) {
   // input for the outputs near every edge.
   const Window windows[] = {{3, 1}, {5, 2}, {4, 3}};
   for (DType t : kAllTypes) {
-    for (int64_t cin : {2, 5, 8}) {  // pixel lanes, then input-channel lanes (padded and not)
+    for (int64_t cin : {2, 5, 8}) {  // every kernel that serves the plan runs (padded channels and not)
       for (int64_t cout : {1, 3, 4, 6}) {
         for (const Window& win : windows) {
           const bool cf = (cin + cout + win.k) % 2 == 1;
@@ -711,25 +725,31 @@ TEST(Kernel, NonFiniteWeightsStayOutOfUnreachedOutputs) {
           store(t, pr.filters, 0, INFINITY);
           store(t, pr.filters, static_cast<size_t>(last_tap * cout * cin), -INFINITY);
           const ConvTransposePlan& p = pr.plan;
-          std::vector<uint8_t> ref = nan_tensor(t, p.output_elements), got = nan_tensor(t, p.output_elements);
+          std::vector<uint8_t> ref = nan_tensor(t, p.output_elements);
           ctw::conv_transpose_reference(p, pr.input.data(), pr.filters.data(), ref.data());
-          ASSERT_TRUE(IsOk(ctw::conv_transpose(p, pr.input.data(), pr.filters.data(), got.data(), pool_of(2))));
-          int finite = 0, infinite = 0, bad = 0;
-          for (size_t i = 0; i < static_cast<size_t>(p.output_elements); ++i) {
-            const double r = load(t, ref, i), g = load(t, got, i);
-            if (std::isnan(r)) {
-              bad += !std::isnan(g);
-            } else if (std::isinf(r)) {
-              ++infinite;
-              bad += g != r;
-            } else {
-              ++finite;
-              bad += !std::isfinite(g) || std::fabs(g - r) > 1e-2 * (1 + std::fabs(r));
+          for (ctw::FastKernel kernel : kernels_for(p)) {
+            ctw::Status st;
+            ctw::PackedFiltersPtr packed = ctw::pack_filters(p, pr.filters.data(), &st, kernel);
+            ASSERT_TRUE(packed != nullptr) << st.message();
+            std::vector<uint8_t> got = nan_tensor(t, p.output_elements);
+            ASSERT_TRUE(IsOk(ctw::conv_transpose_fast(p, *packed, pr.input.data(), got.data(), pool_of(2))));
+            int finite = 0, infinite = 0, bad = 0;
+            for (size_t i = 0; i < static_cast<size_t>(p.output_elements); ++i) {
+              const double r = load(t, ref, i), g = load(t, got, i);
+              if (std::isnan(r)) {
+                bad += !std::isnan(g);
+              } else if (std::isinf(r)) {
+                ++infinite;
+                bad += g != r;
+              } else {
+                ++finite;
+                bad += !std::isfinite(g) || std::fabs(g - r) > 1e-2 * (1 + std::fabs(r));
+              }
             }
+            EXPECT_EQ(bad, 0) << sp.describe() << " (kernel " << ctw::fast_kernel_name(kernel) << ")";
+            EXPECT_GT(finite, 0);
+            EXPECT_GT(infinite, 0) << "the planted infinities should reach some outputs";
           }
-          EXPECT_EQ(bad, 0) << sp.describe() << " (" << ctw::fast_kernel_name(p) << ")";
-          EXPECT_GT(finite, 0);
-          EXPECT_GT(infinite, 0) << "the planted infinities should reach some outputs";
         }
       }
     }

@@ -62,6 +62,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "conv_transpose.h"
@@ -513,6 +514,19 @@ void run_and_compare(const Decoded& d, const ConvTransposePlan& plan) {
     s = ctw::conv_transpose_fast(plan, *packed, x.data(), prepared.data(), pool2());
     if (!s.ok()) fail(a, "conv_transpose_fast (prepared) failed: " + s.message());
   }
+  // Every other fast kernel that can serve the plan (1-4 output channels:
+  // all three), forced, is held to the reference below like the chosen one.
+  std::vector<std::pair<ctw::FastKernel, Buffer>> others;
+  for (ctw::FastKernel k : {ctw::FastKernel::kIgemm, ctw::FastKernel::kDot, ctw::FastKernel::kPixels}) {
+    if (k == ctw::fast_kernel_for(plan) || !ctw::fast_kernel_serves(k, plan)) continue;
+    others.emplace_back(k, Buffer(t, out_n));
+    Buffer& b = others.back().second;
+    for (int64_t i = 0; i < out_n; ++i) b.set(i, std::nan(""));
+    ctw::PackedFiltersPtr packed = ctw::pack_filters(plan, w.data(), &s, k);
+    if (!packed) fail(a, std::string("pack_filters for the ") + ctw::fast_kernel_name(k) + " kernel failed: " + s.message());
+    s = ctw::conv_transpose_fast(plan, *packed, x.data(), b.data(), pool2());
+    if (!s.ok()) fail(a, std::string("the ") + ctw::fast_kernel_name(k) + " kernel failed: " + s.message());
+  }
 
   // S = sum |x * w| per output: the reference in float64 on |x| and |w|.
   ConvTransposePlan plan64 = plan;
@@ -538,26 +552,30 @@ void run_and_compare(const Decoded& d, const ConvTransposePlan& plan) {
         << fast_inline.get(i) << ", prepared " << prepared.get(i);
       fail(a, m.str());
     }
-    const double r = ref.get(i), got = fast_pool.get(i);
-    bool ok;
-    double bound = 0;
-    if (std::isnan(r)) {
-      ok = std::isnan(got);
-    } else if (std::isinf(r)) {
-      ok = got == r;
-    } else {
-      bound = g * abs_sum[i] + u * std::fabs(r) + (terms + 1) * tiny;
-      if (sixteen) bound += ulp16(t, std::max(std::fabs(r), std::fabs(got)));
-      ok = std::isfinite(got) && std::fabs(got - r) <= bound;
-    }
-    if (!ok) {
-      std::ostringstream m;
-      m.precision(17);
-      m << "fast kernel differs from the reference at output " << i << " (of " << out_n << "): got " << got
-        << ", reference " << r << ", |diff| " << std::fabs(got - r) << ", bound " << bound << ", sum|x*w| "
-        << abs_sum[i] << ", terms <= " << terms;
-      fail(a, m.str());
-    }
+    const double r = ref.get(i);
+    auto check = [&](double got, const char* kernel) {
+      bool ok;
+      double bound = 0;
+      if (std::isnan(r)) {
+        ok = std::isnan(got);
+      } else if (std::isinf(r)) {
+        ok = got == r;
+      } else {
+        bound = g * abs_sum[i] + u * std::fabs(r) + (terms + 1) * tiny;
+        if (sixteen) bound += ulp16(t, std::max(std::fabs(r), std::fabs(got)));
+        ok = std::isfinite(got) && std::fabs(got - r) <= bound;
+      }
+      if (!ok) {
+        std::ostringstream m;
+        m.precision(17);
+        m << "the " << kernel << " kernel differs from the reference at output " << i << " (of " << out_n
+          << "): got " << got << ", reference " << r << ", |diff| " << std::fabs(got - r) << ", bound " << bound
+          << ", sum|x*w| " << abs_sum[i] << ", terms <= " << terms;
+        fail(a, m.str());
+      }
+    };
+    check(fast_pool.get(i), ctw::fast_kernel_name(ctw::fast_kernel_for(plan)));
+    for (const auto& other : others) check(other.second.get(i), ctw::fast_kernel_name(other.first));
   }
 }
 

@@ -357,6 +357,29 @@ describe('sizes too large to compute throw an Error quickly', () => {
   });
 });
 
+describe('the prepared form\'s kernel option', () => {
+  const w = (cout) => ({ data: new Float32Array(9 * cout * 2), shape: [3, 3, cout, 2] });
+  test.each([
+    ['an unknown name', 'bogus', 2, /conv_transpose: kernel='bogus' is not one of 'auto', 'igemm', 'dot', 'pixels'/],
+    ['the wrong case', 'DOT', 2, /kernel='DOT' is not one of/],
+    ['a narrow kernel for 5 output channels', 'dot', 5, /kernel='dot' serves 1 to 4 output channels; the filters have 5/],
+    ['pixels for 9 output channels', 'pixels', 9, /kernel='pixels' serves 1 to 4 output channels; the filters have 9/],
+  ])('%s is an ArgumentError naming the value and the rule', (_, kernel, cout, message) => {
+    let err;
+    try {
+      lib.createConvTranspose(w(cout), { strides: 2, kernel });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(lib.ArgumentError);
+    expect(err.message).toMatch(message);
+    // The module still works.
+    const op = lib.createConvTranspose(w(cout), { strides: 2, kernel: 'igemm' });
+    expect(op.run({ data: new Float32Array(2 * 2 * 2), shape: [1, 2, 2, 2] }, [1, 4, 4, cout]).data.length).toBe(16 * cout);
+    op.dispose();
+  });
+});
+
 describe('custom name starts every message', () => {
   test.each([
     ['stride 0', { strides: 0 }, /strides/i],

@@ -544,6 +544,42 @@ describe('larger cases', () => {
 // Entry points in a separate Node process
 // ---------------------------------------------------------------------------
 
+describe('every fast kernel, forced, against the reference', () => {
+  // The core picks one of three kernels by the channel counts; the prepared
+  // form's `kernel` option forces one, so each is checked on the same cases
+  // (1-4 output channels: all three; wider: igemm only). float32 bound as above.
+  const rng = R.mulberry32(4400);
+  const cases = [];
+  for (let i = 0; i < 24; i++) {
+    cases.push(R.randomCase(rng, { N: 1 + (i % 3), channelsFirst: i % 4 === 3, dMax: 2, channels: [1, 2, 3, 4, 8, 24, 33] }));
+  }
+  test.each(rows(cases))('case %i: %s', (i, desc, c) => {
+    const N = c.xShape.length - 2;
+    const cout = c.wShape[N];
+    const kernels = cout <= 4 ? ['igemm', 'dot', 'pixels'] : ['igemm'];
+    const { out, absSum } = R.refFor(c);
+    for (const kernel of kernels) {
+      const op = lib.createConvTranspose({ data: c.w, shape: c.wShape }, {
+        strides: c.strides, padding: R.fullPadding(c.padding, c.channelsFirst), dataFormat: R.dataFormatFor(N, c.channelsFirst),
+        dilations: c.dilations, kernel,
+      });
+      try {
+        expect(op.kernel).toBe(kernel);
+        const res = op.run({ data: c.x, shape: c.xShape }, c.outShape);
+        R.assertClose(res.data, out, R.f32Tol(absSum), `${desc} (kernel ${kernel})`, c.outShape);
+      } finally {
+        op.dispose();
+      }
+    }
+  });
+
+  test("'auto' names the kernel the core chose", () => {
+    const op = lib.createConvTranspose({ data: new Float32Array(9 * 3 * 64), shape: [3, 3, 3, 64] }, { strides: 2 });
+    expect(['dot', 'pixels', 'igemm']).toContain(op.kernel);
+    op.dispose();
+  });
+});
+
 describe('package entry points (child process)', () => {
   // Tiny case: x = [1, 2, 3], w = [1, 10], stride 2, VALID -> [1, 10, 2, 20, 3, 30].
   const body = (imp) => `
