@@ -152,7 +152,7 @@ void run_item(void* context, size_t item_index, int thread_index) {
           const TileOutput<T> out = {tile_rows, channel_stride, mr, nr, !first};
           igemm_microkernel<T>(block_taps, static_cast<size_t>(std::max<int64_t>(kc, 0)),
                                indirection + (tile * taps + t0) * MR, static_cast<size_t>(c0), w, w_tap_stride,
-                               job.zero, out);
+                               job.zero, job.packed->finite, out);
         }
       }
       first = false;
@@ -250,6 +250,7 @@ struct IgemmKernel {
     const int64_t cin = plan.input_channels, cout = plan.output_channels;
     const int64_t blocks = (cout + NR - 1) / NR;
     T* out = static_cast<T*>(packed->data);
+    T probe = 0;
     for (const PackedFilters::Group& g : packed->groups) {
       T* group = out + g.offset;
       // Zero the padding channels of the last block; everything else is written below.
@@ -258,13 +259,23 @@ struct IgemmKernel {
         std::fill(last, last + g.taps * cin * NR, T(0));
       }
       for (int t = 0; t < g.taps; ++t) {
-        const S* src = filters + g.filter_taps[t] * cout * cin;
-        for (int64_t co = 0; co < cout; ++co, src += cin) {
-          T* dst = group + ((co / NR * g.taps + t) * cin) * NR + co % NR;
-          for (int64_t ci = 0; ci < cin; ++ci) dst[ci * NR] = convert(src[ci]);
+        const S* tap = filters + g.filter_taps[t] * cout * cin;  // [out][in]
+        for (int64_t b = 0; b < blocks; ++b) {
+          // An NR x cin panel, transposed: NR source rows read in step, the destination written in order.
+          const int64_t rows = std::min<int64_t>(NR, cout - b * NR);
+          const S* src = tap + b * NR * cin;
+          T* dst = group + ((b * g.taps + t) * cin) * NR;
+          for (int64_t ci = 0; ci < cin; ++ci, dst += NR) {
+            for (int64_t r = 0; r < rows; ++r) {
+              const T v = convert(src[r * cin + ci]);
+              dst[r] = v;
+              probe += v * T(0);  // NaN once any weight is Inf or NaN
+            }
+          }
         }
       }
     }
+    packed->finite = probe == T(0);
   }
 
   template <typename T>

@@ -38,40 +38,31 @@ struct TileOutput {
 };
 
 // One pixel row of the tile over kc input channels: acc += a[k] * b[k][0..NR).
-// Two k steps at a time into separate sums: a lone row has only its two
-// accumulators, and one chain of dependent adds per vector would bound it
-// by the add latency rather than by loads (S7: each tap reaches one pixel).
 template <typename T>
 inline void igemm_row(const T* a, const T* b, size_t kc, typename Vec16<T>::type& acc0,
                       typename Vec16<T>::type& acc1) {
   typedef typename Vec16<T>::type V;
   constexpr int L = Vec16<T>::kLanes;
   constexpr int NR = TileShape<T>::kNR;
-  V s0 = V{}, s1 = V{}, t0 = V{}, t1 = V{};
-  size_t k = 0;
-  for (; k + 2 <= kc; k += 2, b += 2 * NR) {
-    const V x = Vec16<T>::splat(a[k]);
-    const V y = Vec16<T>::splat(a[k + 1]);
-    s0 += x * load_vec(b);
-    s1 += x * load_vec(b + L);
-    t0 += y * load_vec(b + NR);
-    t1 += y * load_vec(b + NR + L);
-  }
-  if (k < kc) {
+  V s0 = V{}, s1 = V{};
+  for (size_t k = 0; k < kc; ++k, b += NR) {
     const V x = Vec16<T>::splat(a[k]);
     s0 += x * load_vec(b);
     s1 += x * load_vec(b + L);
   }
-  acc0 += s0 + t0;
-  acc1 += s1 + t1;
+  acc0 += s0;
+  acc1 += s1;
 }
 
 // taps: entries in a (each MR pointers); kc: input channels per tap;
 // a_offset: first input channel; w: packed B at (first tap, first channel);
-// w_tap_stride: elements between taps in B; zero: the zero row (skipped).
+// w_tap_stride: elements between taps in B; zero: the zero row.
+// finite_w: every weight is finite, so a row of zeros may join the tile's
+// products (0 * w adds nothing); otherwise rows that read the zero row are
+// skipped, since 0 * Inf would make a NaN that TensorFlow does not have.
 template <typename T>
 inline void igemm_microkernel(int taps, size_t kc, const T* const* a, size_t a_offset, const T* w,
-                              size_t w_tap_stride, const T* zero, const TileOutput<T>& out) {
+                              size_t w_tap_stride, const T* zero, bool finite_w, const TileOutput<T>& out) {
   typedef typename Vec16<T>::type V;
   constexpr int MR = TileShape<T>::kMR;
   constexpr int L = Vec16<T>::kLanes;
@@ -86,10 +77,12 @@ inline void igemm_microkernel(int taps, size_t kc, const T* const* a, size_t a_o
     const T* a3 = a[3];
     const int live = (a0 != zero) + (a1 != zero) + (a2 != zero) + (a3 != zero);
     if (live == 0) continue;  // a tap that reaches none of the tile's pixels
-    if (live < MR) {
+    if (live == 1 || (live < MR && !finite_w)) {
       // Some pixels of the tile lie outside the input for this tap (image
       // borders, tiny inputs): run only the rows that contribute, so a tap
-      // that reaches one pixel costs one row, not four.
+      // that reaches one pixel costs one row, not four. With two or more
+      // rows live (and finite weights) the whole tile runs, sharing each
+      // weight load across its rows.
       if (a0 != zero) igemm_row<T>(a0 + a_offset, w, kc, acc0[0], acc1[0]);
       if (a1 != zero) igemm_row<T>(a1 + a_offset, w, kc, acc0[1], acc1[1]);
       if (a2 != zero) igemm_row<T>(a2 + a_offset, w, kc, acc0[2], acc1[2]);

@@ -42,6 +42,7 @@ class PackedFilters {
   std::array<int64_t, 3> kernel_size{}, stride{}, dilation{};
   int64_t input_channels = 0, output_channels = 0;
   int max_taps = 0;
+  bool finite = true;  // no weight is Inf or NaN (set by the packers that use it)
   // Per spatial dim, the residues (k*dilation mod stride) that some tap has,
   // ascending: at most kernel_size[d] of them, however large the stride.
   std::array<std::vector<int64_t>, 3> residues;
