@@ -80,8 +80,7 @@ inline Vec<float> lane_sums(const Vec<float> (&v)[N]) {
 // Stores pixel o's CO channel sums (channel c at o + c * channel_step).
 template <DType D, int CO>
 inline void store_pixel(void* out, int64_t o, int64_t channel_step, const Vec<float> (&acc)[CO]) {
-  const Vec<float> s = lane_sums<CO>(acc);
-  unroll<CO>([&](auto c) { store_output<D>(out, o + c * channel_step, s[c.value]); });
+  store_lanes<D, CO>(out, o, channel_step, lane_sums<CO>(acc));
 }
 template <DType D, int CO>
 inline void store_pixel(void* out, int64_t o, int64_t channel_step, const Vec<double> (&acc)[CO]) {
@@ -97,6 +96,7 @@ struct DotJob : NarrowJob {
 // One phase's pixels on the segment's row, in tiles of MR.
 template <typename T>
 struct DotRows {
+  using Compute = T;
   using Job = DotJob<T>;
   template <int CO, DType D>
   static void phase_row(const Job& job, const RowSegment& seg, const Phase& ph, const PhaseRow& row, RowTap* taps);

@@ -9,7 +9,9 @@
 // blocks.
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
+#include "half_vec.h"
 #include "igemm_microkernel.h"
 #include "kernel_internal.h"
 
@@ -44,6 +46,7 @@ struct Job {
   // own (tile_per_thread elements per thread) and rounds into output16 once.
   uint16_t* output16;
   uint16_t (*round16)(float);
+  bool half;  // float16 (else bfloat16)
   T* tiles;
   size_t tile_per_thread;
   const T* zero;    // a row of input_channels zeros
@@ -161,13 +164,19 @@ void run_item(void* context, size_t item_index, int thread_index) {
     t0 += taps_per_block;
   } while (t0 < taps);
 
-  if (job.output16) {
-    const size_t cs = p.channels_first ? static_cast<size_t>(out_plane) : 1;
-    const int64_t c_begin = item.block_begin * NR, c_end = std::min(item.block_end * NR, cout);
-    for (int64_t local = 0; local < pixels; ++local) {
-      const T* src = acc_tile + local * tile_stride;
-      uint16_t* dst = job.output16 + offsets[local];
-      for (int64_t c = c_begin; c < c_end; ++c) dst[c * cs] = job.round16(static_cast<float>(src[c - c_begin]));
+  if constexpr (std::is_same<T, float>::value) {  // 16-bit outputs are computed in float32
+    if (job.output16) {
+      const size_t cs = p.channels_first ? static_cast<size_t>(out_plane) : 1;
+      const int64_t c_begin = item.block_begin * NR, c_end = std::min(item.block_end * NR, cout);
+      for (int64_t local = 0; local < pixels; ++local) {
+        const float* src = acc_tile + local * tile_stride;
+        uint16_t* dst = job.output16 + offsets[local];
+        if (cs == 1) {
+          float_to_16bit_span(src, dst + c_begin, c_end - c_begin, job.half);
+        } else {
+          for (int64_t c = c_begin; c < c_end; ++c) dst[c * cs] = job.round16(src[c - c_begin]);
+        }
+      }
     }
   }
 }
@@ -184,6 +193,7 @@ Status run_fast(const ConvTransposePlan& p, const PackedFilters& packed, const T
   job.output = output;
   job.output16 = output16;
   job.round16 = p.dtype == DType::kFloat16 ? float_to_float16 : float_to_bfloat16;
+  job.half = p.dtype == DType::kFloat16;
 
   bool uncovered = false;
   job.phases = output_phases(p, packed, &uncovered);

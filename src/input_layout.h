@@ -17,6 +17,7 @@
 #include "dtype.h"
 #include "plan.h"
 #include "thread_pool.h"
+#include "half_vec.h"
 #include "vec.h"
 
 namespace ctw {
@@ -35,37 +36,13 @@ void with_storage(DType dtype, const void* data, F&& f) {
 
 namespace input_detail {
 
-typedef uint16_t U16x4 __attribute__((vector_size(8)));
-typedef uint32_t U32x4 __attribute__((vector_size(16)));
-typedef int32_t I32x4 __attribute__((vector_size(16)));
-
-// Four float16 bit patterns to float32, exactly as float16_to_float: the
-// exponent and mantissa shifted into place and scaled by 2^112 (exact for
-// normals and subnormals alike), infinities and NaNs given the all-ones
-// exponent, then the sign.
-inline Vec<float> float16x4_to_float(U16x4 h) {
-  const U32x4 w = __builtin_convertvector(h, U32x4);
-  const U32x4 magnitude = (w & 0x7fffu) << 13;
-  const Vec<float> scaled = reinterpret_cast<Vec<float>>(magnitude) * Vec16<float>::splat(0x1.0p112f);
-  const I32x4 special = reinterpret_cast<I32x4>(magnitude >= (0x7c00u << 13));  // inf or NaN
-  const U32x4 bits = (reinterpret_cast<U32x4>(scaled) & ~reinterpret_cast<U32x4>(special)) |
-                     ((magnitude | 0x7f800000u) & reinterpret_cast<U32x4>(special));
-  return reinterpret_cast<Vec<float>>(bits | (w & 0x8000u) << 16);
-}
-
-inline Vec<float> bfloat16x4_to_float(U16x4 h) {
-  return reinterpret_cast<Vec<float>>(__builtin_convertvector(h, U32x4) << 16);
-}
-
 // dst[i] = convert(src[i]) for n contiguous elements.
 template <typename T, typename S, typename Convert>
 inline void convert_span(const S* src, T* dst, int64_t n, DType dtype, Convert convert) {
   int64_t i = 0;
   if constexpr (sizeof(S) == 2 && sizeof(T) == 4) {
     for (; i + 4 <= n; i += 4) {
-      U16x4 h;
-      std::memcpy(&h, src + i, sizeof(h));
-      store_vec(dst + i, dtype == DType::kFloat16 ? float16x4_to_float(h) : bfloat16x4_to_float(h));
+      store_vec(dst + i, dtype == DType::kFloat16 ? float16x4_to_float(src + i) : bfloat16x4_to_float(src + i));
     }
   }
   for (; i < n; ++i) dst[i] = static_cast<T>(convert(src[i]));

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "conv_transpose_kernels.h"
+#include "half_vec.h"
 #include "input_layout.h"
 
 namespace ctw {
@@ -223,6 +224,24 @@ inline void store_output(void* out, int64_t index, T v) {
   }
 }
 
+// Stores lanes [0, N) of v at out[index + l * step], l = 0 .. N-1, in dtype
+// D; 16-bit types are rounded four lanes at a time.
+template <DType D, int N, typename V>
+inline void store_lanes(void* out, int64_t index, int64_t step, const V& v) {
+  if constexpr (D == DType::kFloat16 || D == DType::kBFloat16) {
+    static_assert(std::is_same<V, Vec<float>>::value, "16-bit outputs are computed in float32");
+    uint16_t bits[4];
+    if constexpr (D == DType::kFloat16) {
+      float_to_float16x4(v, bits);
+    } else {
+      float_to_bfloat16x4(v, bits);
+    }
+    unroll<N>([&](auto l) { static_cast<uint16_t*>(out)[index + l * step] = bits[l]; });
+  } else {
+    unroll<N>([&](auto l) { store_output<D>(out, index + l * step, v[l.value]); });
+  }
+}
+
 template <typename F>
 void with_output_dtype(DType dtype, F&& f) {
   switch (dtype) {
@@ -273,7 +292,8 @@ struct NarrowJob {
 };
 
 // One work item of a narrow kernel: every phase that crosses the item's row
-// segment, each run by Kernel::phase_row<CO, D>.
+// segment, each run by Kernel::phase_row<CO, D> (Kernel::Compute is the
+// compute type, Kernel::Job the job).
 template <typename Kernel, int CO, DType D>
 void narrow_item(void* context, size_t item, int thread_index) {
   const typename Kernel::Job& job = *static_cast<const typename Kernel::Job*>(context);
@@ -290,8 +310,13 @@ template <typename Kernel>
 void run_narrow_items(typename Kernel::Job* job, ThreadPool* pool) {
   ThreadPool::Task task = nullptr;
   with_narrow_channels(job->plan->output_channels, [&](auto co) {
-    with_output_dtype(job->plan->dtype,
-                      [&](auto d) { task = &narrow_item<Kernel, decltype(co)::value, decltype(d)::value>; });
+    with_output_dtype(job->plan->dtype, [&](auto d) {
+      // float64 is computed in double, every other dtype in float: no other pairing is instantiated.
+      constexpr DType D = decltype(d)::value;
+      if constexpr ((D == DType::kFloat64) == std::is_same<typename Kernel::Compute, double>::value) {
+        task = &narrow_item<Kernel, std::decay_t<decltype(co)>::value, D>;
+      }
+    });
   });
   const int64_t items = row_segment_count(*job->plan);
   if (pool) {

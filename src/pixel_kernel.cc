@@ -78,6 +78,7 @@ inline void accumulate_tap(const T* x, int64_t plane, const T* w, int64_t cin,
 // One phase's pixels on the segment's row, in tiles of PV vectors.
 template <typename T>
 struct PixelRows {
+  using Compute = T;
   using Job = PixelJob<T>;
   template <int CO, DType D>
   static void phase_row(const Job& job, const RowSegment& seg, const Phase& ph, const PhaseRow& row, RowTap* taps);
@@ -128,12 +129,10 @@ void PixelRows<T>::phase_row(const Job& job, const RowSegment& seg, const Phase&
     }
     const int64_t valid = std::min<int64_t>(PX, end - j0);
     if (valid == PX) {
-      // Lanes by constant index, so the accumulators are read from registers.
+      // Each vector's lanes are consecutive phase pixels, pixel_step apart in the output.
       unroll<PV>([&](auto v) {
-        unroll<L>([&](auto l) {
-          const int64_t at = out0 + (j0 + v * L + l) * pixel_step;
-          unroll<CO>([&](auto c) { store_output<D>(job.output, at + c * channel_step, acc[v][c][l.value]); });
-        });
+        const int64_t at = out0 + (j0 + v * L) * pixel_step;
+        unroll<CO>([&](auto c) { store_lanes<D, L>(job.output, at + c * channel_step, pixel_step, acc[v][c]); });
       });
     } else {
       T lanes[PV][CO][L];
