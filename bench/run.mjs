@@ -111,6 +111,7 @@ function usage() {
   --threads N          "all threads" for this library (default: os.availableParallelism())
   --ort-threads N      onnxruntime-web threads (default 2)
   --time-ms N          target timed duration per cell (default 2000, quick 150)
+  --rounds N           the cells of a shape are timed in N interleaved rounds (default 8, quick 3)
   --warmup-ms N        minimum warm-up duration per cell (default 500, quick 60)
   --no-ceiling         skip the matrix-multiply ceiling line(s)
   --no-dtypes          skip the float64/float16/bfloat16 and layout/dilation sections (ours only)
@@ -137,6 +138,7 @@ function parseArgs(argv) {
     dtypes: true,
     prepared: true,
     cpuSkipS: null,
+    rounds: null,
   };
   const value = (i, flag) => {
     if (i + 1 >= argv.length) throw new UsageError(`${flag} needs a value`);
@@ -163,6 +165,7 @@ function parseArgs(argv) {
       case '--no-dtypes': o.dtypes = false; break;
       case '--no-prepared': o.prepared = false; break;
       case '--cpu-skip-s': o.cpuSkipS = Number(take()); break;
+      case '--rounds': o.rounds = parseInt(take(), 10); break;
       case '--help': case '-h': console.log(usage()); listShapes(); process.exit(0); break;
       default: throw new UsageError(`unknown flag ${argv[i]}\n${usage()}`);
     }
@@ -178,9 +181,10 @@ function parseArgs(argv) {
   // timeMs, at least minRuns (quick: a run estimated over slowRunMs gets one).
   o.policy = o.quick
     ? { warmupMs: o.warmupMs ?? 60, warmRuns: 2, timeMs: o.timeMs ?? 150, minRuns: 3, maxRuns: 2000,
-        slowRunMs: 250, skipSlowCpuMs: (o.cpuSkipS ?? 3) * 1000, pauseMs: 10 }
+        slowRunMs: 250, skipSlowCpuMs: (o.cpuSkipS ?? 3) * 1000, pauseMs: 10, rounds: o.rounds ?? 3 }
     : { warmupMs: o.warmupMs ?? 500, warmRuns: 3, timeMs: o.timeMs ?? 2000, minRuns: 5, maxRuns: 100000,
-        slowRunMs: Infinity, skipSlowCpuMs: o.cpuSkipS !== null ? o.cpuSkipS * 1000 : Infinity, pauseMs: 100 };
+        slowRunMs: Infinity, skipSlowCpuMs: o.cpuSkipS !== null ? o.cpuSkipS * 1000 : Infinity, pauseMs: 50,
+        rounds: o.rounds ?? 8 };
   return o;
 }
 
@@ -311,6 +315,79 @@ async function measure(fn, isAsync, policy) {
   };
 }
 
+/**
+ * Several handles measured against each other on a shared, noisy machine:
+ * each is warmed up (as in measure()), then all are timed in policy.rounds
+ * rounds, every handle running for timeMs / rounds (at least one run) per
+ * round, in an order that rotates from round to round, with a pause before
+ * each. Drift in the machine's speed then falls on every handle alike.
+ * handle: { key, run, isAsync, before?: async () => void } (before: e.g. set
+ * the thread count). Returns a Map key -> measure()-like result.
+ */
+async function measureInterleaved(handles, policy) {
+  const state = new Map();
+  for (const h of handles) {
+    const warm = [];
+    let last;
+    let w0 = 0;
+    try {
+      if (h.before) await h.before();
+      while (warm.length < policy.warmRuns || now() - w0 < policy.warmupMs) {
+        const t = now();
+        last = h.isAsync ? await h.run() : h.run();
+        warm.push(now() - t);
+        if (warm.length === 1) w0 = now();
+        if (warm[warm.length - 1] > policy.slowRunMs) break;
+      }
+      state.set(h.key, { warm, times: [], last, est: Math.min(...warm.slice(-2)) });
+    } catch (e) {
+      state.set(h.key, { error: e });
+    }
+    await sleep(policy.pauseMs);
+  }
+  const slice = policy.timeMs / policy.rounds;
+  for (let r = 0; r < policy.rounds; r++) {
+    for (let i = 0; i < handles.length; i++) {
+      const h = handles[(i + r) % handles.length];
+      const st = state.get(h.key);
+      if (st.error) continue;
+      // A run far longer than its share (tfjs-cpu on the large shapes): one run
+      // per round until it has minRuns (quick: one in all), not one per round.
+      const slow = st.est > policy.slowRunMs || st.est > 2 * slice;
+      if (slow && st.times.length >= (st.est > policy.slowRunMs ? 1 : policy.minRuns)) continue;
+      await sleep(policy.pauseMs);
+      try {
+        if (h.before) await h.before();
+        const t0 = now();
+        do {
+          const t = now();
+          st.last = h.isAsync ? await h.run() : h.run();
+          st.times.push(now() - t);
+        } while (now() - t0 < slice && st.times.length < policy.maxRuns);
+      } catch (e) {
+        st.error = e;
+      }
+    }
+  }
+  const out = new Map();
+  for (const [key, st] of state) {
+    if (st.error) {
+      out.set(key, { error: st.error });
+      continue;
+    }
+    out.set(key, {
+      medianMs: median(st.times),
+      minMs: st.times.reduce((x, y) => Math.min(x, y), Infinity),
+      runs: st.times.length,
+      warmupRuns: st.warm.length,
+      warmupMs: st.warm.reduce((a, b) => a + b, 0),
+      firstRunMs: st.warm[0],
+      output: st.last,
+    });
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------
 // Peers: prepare(shape, data) -> { run, isAsync, toNHWC?, dispose, note? }
 // ---------------------------------------------------------------------------
@@ -326,19 +403,20 @@ async function makePeers(opts, env) {
       return {
         run: () => lib.convTranspose(x, { data: d.f, shape: sh.filterShape }, sh.output, sh.strides, sh.padding).data,
         dispose: () => {},
+        restore: () => lib.init({ numThreads: threads }),
         note: `prepared form ${opts.prepared ? 'not available' : 'off (--no-prepared)'}: one-call convTranspose measured`,
       };
     }
     const op = lib.createConvTranspose({ data: d.f, shape: sh.filterShape }, {
       strides: sh.strides, padding: sh.padding, dataFormat: null, dilations: null,
     });
-    return { run: () => op.run(x, sh.output).data, dispose: () => op.dispose() };
+    return { run: () => op.run(x, sh.output).data, dispose: () => op.dispose(), restore: () => lib.init({ numThreads: threads }), kernel: op.kernel };
   };
   const oursCall = (threads) => async (sh, d) => {
     await lib.init({ numThreads: threads });
     const x = { data: d.x, shape: sh.input };
     const f = { data: d.f, shape: sh.filterShape };
-    return { run: () => lib.convTranspose(x, f, sh.output, sh.strides, sh.padding).data, dispose: () => {} };
+    return { run: () => lib.convTranspose(x, f, sh.output, sh.strides, sh.padding).data, dispose: () => {}, restore: () => lib.init({ numThreads: threads }) };
   };
   peers.ours = oursPrepared(env.threads);
   peers['ours-1t'] = oursPrepared(1);
@@ -381,6 +459,7 @@ async function makePeers(opts, env) {
           return data;
         },
         dispose: () => { x.dispose(); f.dispose(); },
+        restore: () => tf.setBackend(backend),
       };
       if (backend === 'wasm' && sh.rank === 3) {
         out.knownBad = 'tfjs-backend-wasm 4.22 conv3dTranspose returns wrong values (only the first depth frame; TOOLCHAIN.md)';
@@ -482,13 +561,16 @@ async function dtypeLines(opts, env) {
     const x32 = randomData(sh.input.reduce((a, b) => a * b, 1), 31);
     const f32 = randomData(sh.filterShape.reduce((a, b) => a * b, 1), 32);
     const row = { id, gflops: {} };
-    for (const dtype of ['float32', 'float64', 'float16', 'bfloat16']) {
+    const handles = ['float32', 'float64', 'float16', 'bfloat16'].map((dtype) => {
       const wrap = (v) => (dtype === 'float32' ? v : dtype === 'float64' ? Float64Array.from(v) : encodeArray(v, dtype));
       const op = lib.createConvTranspose({ data: wrap(f32), shape: sh.filterShape, dtype }, { strides: sh.strides, padding: sh.padding });
       const input = { data: wrap(x32), shape: sh.input, dtype };
-      const m = await measure(() => op.run(input, sh.output), false, opts.policy);
-      op.dispose();
-      row.gflops[dtype] = sh.flops / m.medianMs / 1e6;
+      return { key: dtype, run: () => op.run(input, sh.output), op };
+    });
+    const measured = await measureInterleaved(handles, opts.policy);
+    for (const h of handles) {
+      h.op.dispose();
+      row.gflops[h.key] = sh.flops / measured.get(h.key).medianMs / 1e6;
     }
     rows.push(row);
   }
@@ -518,11 +600,14 @@ async function variantLines(opts, env) {
       ['dilation 2', { data: x, shape: sh.input }, sh.output, null, 2],
     ];
     const row = { id, gflops: {} };
-    for (const [label, input, outShape, dataFormat, dilations] of cases) {
+    const handles = cases.map(([label, input, outShape, dataFormat, dilations]) => {
       const op = lib.createConvTranspose({ data: f, shape: sh.filterShape }, { strides: sh.strides, padding: sh.padding, dataFormat, dilations });
-      const m = await measure(() => op.run(input, outShape), false, opts.policy);
-      op.dispose();
-      row.gflops[label] = sh.flops / m.medianMs / 1e6;
+      return { key: label, run: () => op.run(input, outShape), op };
+    });
+    const measured = await measureInterleaved(handles, opts.policy);
+    for (const h of handles) {
+      h.op.dispose();
+      row.gflops[h.key] = sh.flops / measured.get(h.key).medianMs / 1e6;
     }
     rows.push(row);
   }
@@ -559,7 +644,7 @@ async function main() {
     ? ' — Liftoff off: wasm is optimized (TurboFan) before its first run'
     : ' — WARNING: Liftoff on; wasm runs baseline code until V8 tiers up. Run with `node --no-liftoff` for stable figures'}`);
   log(`- warm-up per cell: the first call, then until ${opts.policy.warmupMs} ms have passed and at least ${opts.policy.warmRuns} runs were made (whichever is later)${opts.quick ? `; a run over ${opts.policy.slowRunMs} ms ends it` : ''}`);
-  log(`- timed per cell: runs filling ~${opts.policy.timeMs} ms, at least ${opts.policy.minRuns}${opts.quick ? ` (1 if a run takes over ${opts.policy.slowRunMs} ms)` : ''}; median reported`);
+  log(`- timed per cell: ~${opts.policy.timeMs} ms of runs in ${opts.policy.rounds} interleaved rounds: each round times every peer of the shape for ~${Math.round(opts.policy.timeMs / opts.policy.rounds)} ms (at least one run; a run longer than two such slices only until ${opts.policy.minRuns} runs${opts.quick ? `, one if over ${opts.policy.slowRunMs} ms` : ''}), the order rotating from round to round and a ${opts.policy.pauseMs} ms pause before each; median of all runs reported. Drift in the machine's speed falls on every peer alike`);
   log(`- timed region: one op call including read-back of its output (ours: .data; tfjs: dataSync(); ort: await run() + await getData()). Input/session/filter preparation and NHWC<->NCHW conversion are outside it`);
   log(`- conv-transpose-wasm ${libPkg.version}: init() -> ${JSON.stringify(initResult)}; "all threads" = ${env.threads}; prepared form createConvTranspose: ${typeof lib.createConvTranspose === 'function' ? (opts.prepared ? 'yes' : 'yes, but off (--no-prepared): ours = one-call form') : 'NOT AVAILABLE (ours = one-call form)'}`);
   log(`- library loaded from ${path.relative(ROOT, fileURLToPath(import.meta.resolve('conv-transpose-wasm')))} (the built dist/; rebuild before benchmarking changes)`);
@@ -636,6 +721,8 @@ async function main() {
       log(`  reference (ours one-call) FAILED: ${e && e.message || e}`);
     }
 
+    // Every peer is set up first, then all are timed in interleaved rounds.
+    const handles = [];
     for (const p of opts.peers) {
       const cell = { peer: p };
       entry.cells[p] = cell;
@@ -653,12 +740,29 @@ async function main() {
           continue;
         }
       }
-      let h = null;
       try {
         const ts = now();
-        h = await peers[p](sh, d);
+        const h = await peers[p](sh, d);
         cell.setupMs = now() - ts;
-        const m = await measure(h.run, !!h.isAsync, opts.policy);
+        // Before each of its slices a peer gets its global state back (our
+        // thread count, tfjs's backend) and one untimed run (pool threads
+        // started, tfjs tensors moved to the backend).
+        handles.push({ key: p, h, run: h.run, isAsync: !!h.isAsync, before: h.restore ? async () => {
+          await h.restore();
+          if (h.isAsync) await h.run(); else h.run();
+        } : null });
+      } catch (e) {
+        cell.status = 'error';
+        cell.error = String(e && e.message || e);
+        log(`  ${p.padEnd(13)} ERROR: ${cell.error}`);
+      }
+    }
+    const measured = await measureInterleaved(handles, opts.policy);
+    for (const { key: p, h } of handles) {
+      const cell = entry.cells[p];
+      const m = measured.get(p);
+      try {
+        if (m.error) throw m.error;
         cell.status = 'measured';
         cell.medianMs = m.medianMs;
         cell.minMs = m.minMs;
@@ -666,6 +770,7 @@ async function main() {
         cell.warmupRuns = m.warmupRuns;
         cell.firstRunMs = m.firstRunMs;
         cell.gflops = sh.flops / m.medianMs / 1e6;
+        if (h.kernel) cell.kernel = h.kernel;
         if (h.note) cell.note = h.note;
         if (h.info) cell.info = h.info;
         const out = h.toNHWC ? h.toNHWC(m.output) : m.output;
@@ -679,17 +784,14 @@ async function main() {
         }
         if (p === 'tfjs-cpu' && sh.flops >= 1e7) cpuRateSeen = Math.min(cpuRateSeen, cell.gflops);
         const chk = cell.relError === undefined ? 'n/a' : `${cell.checkOk ? 'ok' : 'FAILED'} (${cell.relError.toExponential(1)})`;
-        log(`  ${p.padEnd(13)} ${fmtMs(m.medianMs).padStart(8)} ms  ${fmtGf(cell.gflops).padStart(6)} GFLOP/s  runs ${String(m.runs).padStart(5)} (+${m.warmupRuns} warm-up, first ${fmtMs(m.firstRunMs)} ms${cell.setupMs > 100 ? `, setup ${fmtMs(cell.setupMs)} ms` : ''})  check ${chk}${cell.note ? `  [${cell.note}]` : ''}`);
+        log(`  ${p.padEnd(13)} ${fmtMs(m.medianMs).padStart(8)} ms  ${fmtGf(cell.gflops).padStart(6)} GFLOP/s  runs ${String(m.runs).padStart(5)} (+${m.warmupRuns} warm-up, first ${fmtMs(m.firstRunMs)} ms${cell.setupMs > 100 ? `, setup ${fmtMs(cell.setupMs)} ms` : ''})${cell.kernel ? `  kernel ${cell.kernel}` : ''}  check ${chk}${cell.note ? `  [${cell.note}]` : ''}`);
       } catch (e) {
         cell.status = 'error';
         cell.error = String(e && e.message || e);
         log(`  ${p.padEnd(13)} ERROR: ${cell.error}`);
       } finally {
-        if (h) {
-          try { await h.dispose(); } catch { /* ignore */ }
-        }
+        try { await h.dispose(); } catch { /* ignore */ }
       }
-      await sleep(opts.policy.pauseMs); // let other peers' worker threads go idle
     }
     await lib.init({ numThreads: env.threads });
     const ours = entry.cells.ours;
