@@ -136,19 +136,19 @@ void run_item(void* context, size_t item_index, int thread_index) {
   const T* packed_group = static_cast<const T*>(job.packed->data) + group.offset;
   const size_t w_tap_stride = static_cast<size_t>(cin * NR);
   T* tile_rows[MR];
-  bool first = true;
-  int t0 = 0;
-  do {
-    const int block_taps = std::min(taps_per_block, taps - t0);
-    int64_t c0 = 0;
+  for (int64_t nb = item.block_begin; nb < item.block_end; ++nb) {
+    const int nr = static_cast<int>(std::min<int64_t>(NR, cout - nb * NR));
+    // The float32 tile of a 16-bit output starts at the item's first channel block.
+    const int64_t first_block = job.output16 ? item.block_begin : 0;
+    const size_t channel_offset = static_cast<size_t>((nb - first_block) * NR) * channel_stride;
+    bool first = true;
+    int t0 = 0;
     do {
-      const int64_t kc = std::min(ci_chunk, cin - c0);
-      for (int64_t nb = item.block_begin; nb < item.block_end; ++nb) {
+      const int block_taps = std::min(taps_per_block, taps - t0);
+      int64_t c0 = 0;
+      do {
+        const int64_t kc = std::min(ci_chunk, cin - c0);
         const T* w = packed_group + ((nb * taps + t0) * cin + c0) * NR;
-        const int nr = static_cast<int>(std::min<int64_t>(NR, cout - nb * NR));
-        // The float32 tile of a 16-bit output starts at the item's first channel block.
-        const int64_t first_block = job.output16 ? item.block_begin : 0;
-        const size_t channel_offset = static_cast<size_t>((nb - first_block) * NR) * channel_stride;
         for (int64_t tile = 0; tile < tiles; ++tile) {
           const int mr = static_cast<int>(std::min<int64_t>(MR, pixels - tile * MR));
           for (int m = 0; m < mr; ++m) tile_rows[m] = rows[tile * MR + m] + channel_offset;
@@ -157,12 +157,12 @@ void run_item(void* context, size_t item_index, int thread_index) {
                                indirection + (tile * taps + t0) * MR, static_cast<size_t>(c0), w, w_tap_stride,
                                job.zero, job.packed->finite, out);
         }
-      }
-      first = false;
-      c0 += ci_chunk;
-    } while (c0 < cin);
-    t0 += taps_per_block;
-  } while (t0 < taps);
+        first = false;
+        c0 += ci_chunk;
+      } while (c0 < cin);
+      t0 += taps_per_block;
+    } while (t0 < taps);
+  }
 
   if constexpr (std::is_same<T, float>::value) {  // 16-bit outputs are computed in float32
     if (job.output16) {
