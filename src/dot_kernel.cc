@@ -63,15 +63,16 @@ inline void dot_row(const T* x, int64_t cp, const T* w, Vec<T> (&acc)[CO]) {
 }
 
 // The lane sums of up to four float vectors, as one vector [s0, s1, s2, s3]
-// (missing vectors give 0). Interleaves and 64-bit half moves: the shuffles
+// (lanes past N hold copies). Interleaves and 64-bit half moves: the shuffles
 // engines lower to single instructions (a general shuffle costs several).
 template <int N>
 inline Vec<float> lane_sums(const Vec<float> (&v)[N]) {
   static_assert(N >= 1 && N <= 4, "one to four vectors");
   typedef Vec<float> V;
-  const V z{};
-  const V a0 = v[0], a1 = N > 1 ? v[N > 1 ? 1 : 0] : z;
-  const V a2 = N > 2 ? v[N > 2 ? 2 : 0] : z, a3 = N > 3 ? v[N > 3 ? 3 : 0] : z;
+  // Missing vectors repeat present ones (their sums land in unused lanes):
+  // zero vectors would let the compiler fold the shuffles into byte
+  // shuffles with zeroing, which engines lower to several instructions.
+  const V a0 = v[0], a1 = v[N > 1 ? 1 : 0], a2 = v[N > 2 ? 2 : 0], a3 = v[N > 3 ? 3 : N > 1 ? 1 : 0];
   const V s01 = __builtin_shufflevector(a0, a1, 0, 4, 1, 5) + __builtin_shufflevector(a0, a1, 2, 6, 3, 7);
   const V s23 = __builtin_shufflevector(a2, a3, 0, 4, 1, 5) + __builtin_shufflevector(a2, a3, 2, 6, 3, 7);
   return __builtin_shufflevector(s01, s23, 0, 1, 4, 5) + __builtin_shufflevector(s01, s23, 2, 3, 6, 7);

@@ -54,6 +54,31 @@ inline void igemm_row(const T* a, const T* b, size_t kc, typename Vec16<T>::type
   acc1 += s1;
 }
 
+// Stores (or adds) one row's NR channels from its two accumulators.
+template <typename T>
+inline void store_row(typename Vec16<T>::type c0, typename Vec16<T>::type c1, const TileOutput<T>& out, int m) {
+  constexpr int L = Vec16<T>::kLanes;
+  constexpr int NR = TileShape<T>::kNR;
+  T* row = out.rows[m];
+  if (out.channel_stride == 1 && out.nr == NR) {
+    if (out.accumulate) {
+      c0 += load_vec(row);
+      c1 += load_vec(row + L);
+    }
+    store_vec(row, c0);
+    store_vec(row + L, c1);
+    return;
+  }
+  T lanes[NR];
+  store_vec(lanes, c0);
+  store_vec(lanes + L, c1);
+  if (out.accumulate) {
+    for (int c = 0; c < out.nr; ++c) row[c * out.channel_stride] += lanes[c];
+  } else {
+    for (int c = 0; c < out.nr; ++c) row[c * out.channel_stride] = lanes[c];
+  }
+}
+
 // taps: entries in a (each MR pointers); kc: input channels per tap;
 // a_offset: first input channel; w: packed B at (first tap, first channel);
 // w_tap_stride: elements between taps in B; zero: the zero row.
@@ -69,6 +94,7 @@ inline void igemm_microkernel(int taps, size_t kc, const T* const* a, size_t a_o
   constexpr int NR = TileShape<T>::kNR;
   V acc0[MR], acc1[MR];
   for (int m = 0; m < MR; ++m) acc0[m] = acc1[m] = V{};
+  unsigned live_rows = 0;  // bit m: some tap reached pixel m
 
   for (int t = 0; t < taps; ++t, a += MR, w += w_tap_stride) {
     const T* a0 = a[0];
@@ -77,6 +103,7 @@ inline void igemm_microkernel(int taps, size_t kc, const T* const* a, size_t a_o
     const T* a3 = a[3];
     const int live = (a0 != zero) + (a1 != zero) + (a2 != zero) + (a3 != zero);
     if (live == 0) continue;  // a tap that reaches none of the tile's pixels
+    live_rows |= (a0 != zero) | (a1 != zero) << 1 | (a2 != zero) << 2 | (a3 != zero) << 3;
     if (live == 1 || (live < MR && !finite_w)) {
       // Some pixels of the tile lie outside the input for this tap (image
       // borders, tiny inputs): run only the rows that contribute, so a tap
@@ -114,27 +141,15 @@ inline void igemm_microkernel(int taps, size_t kc, const T* const* a, size_t a_o
   }
   static_assert(MR == 4, "the loop above is written out for 4 rows");
 
-  for (int m = 0; m < out.mr; ++m) {
-    T* row = out.rows[m];
-    T lanes[NR];
-    std::memcpy(lanes, &acc0[m], sizeof(V));
-    std::memcpy(lanes + L, &acc1[m], sizeof(V));
-    if (out.channel_stride == 1 && out.nr == NR) {
-      if (out.accumulate) {
-        V c0, c1;
-        std::memcpy(&c0, row, sizeof(V));
-        std::memcpy(&c1, row + L, sizeof(V));
-        acc0[m] += c0;
-        acc1[m] += c1;
-      }
-      std::memcpy(row, &acc0[m], sizeof(V));
-      std::memcpy(row + L, &acc1[m], sizeof(V));
-    } else if (out.accumulate) {
-      for (int c = 0; c < out.nr; ++c) row[c * out.channel_stride] += lanes[c];
-    } else {
-      for (int c = 0; c < out.nr; ++c) row[c * out.channel_stride] = lanes[c];
-    }
-  }
+  // Row by row, each accumulator named by a constant index so that it is
+  // read from its register. A later K block adds only to the rows some tap
+  // reached (S7: one of four).
+  static_assert(MR == 4, "the stores below are written out for 4 rows");
+  const bool skip_dead = out.accumulate;
+  if (out.mr > 0 && (!skip_dead || (live_rows & 1u))) store_row<T>(acc0[0], acc1[0], out, 0);
+  if (out.mr > 1 && (!skip_dead || (live_rows & 2u))) store_row<T>(acc0[1], acc1[1], out, 1);
+  if (out.mr > 2 && (!skip_dead || (live_rows & 4u))) store_row<T>(acc0[2], acc1[2], out, 2);
+  if (out.mr > 3 && (!skip_dead || (live_rows & 8u))) store_row<T>(acc0[3], acc1[3], out, 3);
 }
 
 }  // namespace ctw
