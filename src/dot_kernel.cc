@@ -4,8 +4,11 @@
 // Within a stride phase, each output pixel is CO dot products over (tap,
 // input channel). With the input channels last, the pixel a tap reads holds
 // its channels contiguously, and the packed filters hold each (tap, output
-// channel)'s weights contiguously ([tap][out][in], in padded): both are
-// plain vector loads. A tile of MR consecutive phase pixels x CO channels
+// channel)'s weights contiguously: both are plain vector loads. Taps that
+// share depth and height and step along the width by the stride (a run,
+// PackedFilters::Group::runs) read neighbouring input pixels, so one dot
+// product covers the whole run: the filters are packed per run as
+// [out][run's taps, right to left][in, padded]. A tile of MR consecutive phase pixels x CO channels
 // keeps MR * CO vector accumulators (about 8), summed across lanes once per
 // pixel at the end. Input channels are padded to the vector width with
 // zeros in the filters and in the input copy (made when the input is not
@@ -38,27 +41,28 @@ int64_t padded_channels(const ConvTransposePlan& p) { return round_up(p.input_ch
 template <int CO>
 constexpr int kTileRows = CO == 1 ? 6 : CO == 2 ? 3 : 2;
 
-// acc[m][c] += x[m] . w[c] over cp input channels, for MR rows cp apart.
+// acc[m][c] += x[m] . w[c] over k elements: row m's input starts cp after
+// row m-1's (the next pixel), channel c's weights w_stride after c-1's.
 template <typename T, int MR, int CO>
-inline void dot_tile(const T* x, int64_t cp, const T* w, Vec<T> (&acc)[MR][CO]) {
+inline void dot_tile(const T* x, int64_t cp, const T* w, int64_t w_stride, int64_t k, Vec<T> (&acc)[MR][CO]) {
   constexpr int L = Vec16<T>::kLanes;
-  for (int64_t k = 0; k < cp; k += L) {
+  for (int64_t i = 0; i < k; i += L) {
     Vec<T> wv[CO];
-    unroll<CO>([&](auto c) { wv[c] = load_vec(w + c * cp + k); });
+    unroll<CO>([&](auto c) { wv[c] = load_vec(w + c * w_stride + i); });
     unroll<MR>([&](auto m) {
-      const Vec<T> xv = load_vec(x + m * cp + k);
+      const Vec<T> xv = load_vec(x + m * cp + i);
       unroll<CO>([&](auto c) { acc[m][c] += xv * wv[c]; });
     });
   }
 }
 
-// One row of a tile (the tile's other pixels lie outside this tap's reach).
+// One row of a tile (the tile's other pixels lie outside part of the run's reach).
 template <typename T, int CO>
-inline void dot_row(const T* x, int64_t cp, const T* w, Vec<T> (&acc)[CO]) {
+inline void dot_row(const T* x, const T* w, int64_t w_stride, int64_t k, Vec<T> (&acc)[CO]) {
   constexpr int L = Vec16<T>::kLanes;
-  for (int64_t k = 0; k < cp; k += L) {
-    const Vec<T> xv = load_vec(x + k);
-    unroll<CO>([&](auto c) { acc[c] += xv * load_vec(w + c * cp + k); });
+  for (int64_t i = 0; i < k; i += L) {
+    const Vec<T> xv = load_vec(x + i);
+    unroll<CO>([&](auto c) { acc[c] += xv * load_vec(w + c * w_stride + i); });
   }
 }
 
@@ -94,6 +98,27 @@ struct DotJob : NarrowJob {
   int64_t cp;
 };
 
+// The group's runs whose depth and height land inside the input for the
+// phase row: per run, the tap read first (its last in group order), the
+// taps in it, and the input row and column (for phase pixel 0) of that tap.
+inline int row_runs(const ConvTransposePlan& p, const Phase& ph, const PackedFilters::Group& group, const PhaseRow& row,
+                    RowTap* runs) {
+  int live = 0;
+  for (const std::array<int, 2>& run : group.runs) {
+    const int first = run[0] + run[1] - 1;  // the rightmost-reading tap
+    const std::array<int64_t, 3>& base = ph.tap_base[first];
+    RowTap& r = runs[live];
+    r.id = row.jd + base[0];
+    r.ih = row.jh + base[1];
+    if (r.id < 0 || r.id >= p.input_size[0] || r.ih < 0 || r.ih >= p.input_size[1]) continue;
+    r.tap = run[0];
+    r.taps = run[1];
+    r.iw0 = base[2];
+    ++live;
+  }
+  return live;
+}
+
 // One phase's pixels on the segment's row, in tiles of MR.
 template <typename T>
 struct DotRows {
@@ -110,8 +135,8 @@ void DotRows<T>::phase_row(const Job& job, const RowSegment& seg, const Phase& p
   constexpr int MR = kTileRows<CO>;
   const ConvTransposePlan& p = *job.plan;
   const PackedFilters::Group& group = job.packed->groups[ph.group];
-  const int live = row_taps(p, ph, row, taps);
-  const int64_t begin = row.begin, end = row.end;
+  const int live = row_runs(p, ph, group, row, taps);
+  const int64_t begin = row.begin, end = row.end, width = p.input_size[2];
   const int64_t cp = job.cp;
   const T* filters = static_cast<const T*>(job.packed->data) + group.offset;
   const int64_t in_row = (seg.batch * p.input_size[0] * p.input_size[1]) * p.input_size[2];  // first pixel of the batch
@@ -125,20 +150,27 @@ void DotRows<T>::phase_row(const Job& job, const RowSegment& seg, const Phase& p
     const int64_t valid = std::min<int64_t>(MR, end - j0);
     V acc[MR][CO];
     unroll<MR>([&](auto m) { unroll<CO>([&](auto c) { acc[m][c] = V{}; }); });
-    for (int t = 0; t < live; ++t) {
-      const RowTap& r = taps[t];
-      const int64_t lo = std::max<int64_t>(r.lo - j0, 0), hi = std::min<int64_t>(r.hi - j0, valid);
-      if (lo >= hi) continue;  // no pixel of the tile reaches the input through this tap
-      // Pixel j0 + lo reads input column iw0 + j0 + lo (inside the input).
-      const T* x = job.input + (in_row + r.id * row_pixels + r.ih * p.input_size[2] + r.iw0 + j0 + lo) * cp;
-      const T* w = filters + static_cast<int64_t>(r.tap) * CO * cp;
-      if (hi - lo == MR) {
-        dot_tile<T, MR, CO>(x, cp, w, acc);
-      } else {
-        unroll<MR>([&](auto m) {
-          if (m >= lo && m < hi) dot_row<T, CO>(x + (m - lo) * cp, cp, w, acc[m]);
-        });
-      }
+    for (int r = 0; r < live; ++r) {
+      const RowTap& run = taps[r];
+      // Pixel j reads input column iw0 + u + j through the run's u-th tap (u = 0 the rightmost).
+      const int64_t c0 = run.iw0 + j0;  // row 0's column for u = 0
+      const T* xrow = job.input + (in_row + run.id * row_pixels + run.ih * width) * cp;
+      const T* w = filters + static_cast<int64_t>(run.tap) * CO * cp;
+      const int64_t w_stride = run.taps * cp;  // between output channels
+      // Taps inside the input for every row of the tile: u in [ua, ub).
+      const int64_t ua = std::max<int64_t>(0, -c0);
+      const int64_t ub = std::min<int64_t>(run.taps, width - (c0 + MR - 1));
+      const bool whole = valid == MR && ua < ub;
+      if (whole) dot_tile<T, MR, CO>(xrow + (c0 + ua) * cp, cp, w + ua * cp, w_stride, (ub - ua) * cp, acc);
+      // Each row's taps outside [ua, ub) (all of them when the tile did not run whole).
+      unroll<MR>([&](auto m) {
+        if (m >= valid) return;
+        const int64_t lo = std::max<int64_t>(0, -(c0 + m)), hi = std::min<int64_t>(run.taps, width - (c0 + m));
+        const int64_t split_lo = whole ? std::min(ua, hi) : hi, split_hi = whole ? std::max(ub, lo) : hi;
+        // [lo, split_lo) and [split_hi, hi): the parts the tile did not cover.
+        if (lo < split_lo) dot_row<T, CO>(xrow + (c0 + m + lo) * cp, w + lo * cp, w_stride, (split_lo - lo) * cp, acc[m]);
+        if (split_hi < hi) dot_row<T, CO>(xrow + (c0 + m + split_hi) * cp, w + split_hi * cp, w_stride, (hi - split_hi) * cp, acc[m]);
+      });
     }
     unroll<MR>([&](auto m) {
       if (m < valid) store_pixel<D, CO>(job.output, out0 + (j0 + m) * pixel_step, channel_step, acc[m]);
@@ -162,12 +194,16 @@ struct DotKernel {
     const int64_t cin = plan.input_channels, cout = plan.output_channels, cp = padded_channels(plan);
     T* out = static_cast<T*>(packed->data);
     for (const PackedFilters::Group& g : packed->groups) {
-      for (int t = 0; t < g.taps; ++t) {
-        const S* src = filters + g.filter_taps[t] * cout * cin;  // [out][in]
-        T* dst = out + g.offset + t * cout * cp;                  // [out][in, padded]
-        for (int64_t co = 0; co < cout; ++co, src += cin, dst += cp) {
-          for (int64_t ci = 0; ci < cin; ++ci) dst[ci] = convert(src[ci]);
-          std::fill(dst + cin, dst + cp, T(0));
+      for (const std::array<int, 2>& run : g.runs) {
+        // [out][the run's taps, last in group order first][in, padded], where its first tap's share begins.
+        T* block = out + g.offset + run[0] * cout * cp;
+        for (int u = 0; u < run[1]; ++u) {
+          const S* src = filters + g.filter_taps[run[0] + run[1] - 1 - u] * cout * cin;  // [out][in]
+          for (int64_t co = 0; co < cout; ++co, src += cin) {
+            T* dst = block + (co * run[1] + u) * cp;
+            for (int64_t ci = 0; ci < cin; ++ci) dst[ci] = convert(src[ci]);
+            std::fill(dst + cin, dst + cp, T(0));
+          }
         }
       }
     }

@@ -173,7 +173,21 @@ PackedFiltersPtr pack_filters(const ConvTransposePlan& plan, const void* filters
         g.filter_taps.push_back((kd * plan.kernel_size[1] + kh) * plan.kernel_size[2] + kw);
         g.taps++;
       }
-  for (const PackedFilters::Group& g : p.groups) p.max_taps = std::max(p.max_taps, g.taps);
+  for (PackedFilters::Group& g : p.groups) {
+    p.max_taps = std::max(p.max_taps, g.taps);
+    for (int t = 0; t < g.taps; ++t) {
+      const std::array<int64_t, 3>& off = g.tap_offsets[t];
+      if (!g.runs.empty()) {
+        std::array<int, 2>& run = g.runs.back();
+        const std::array<int64_t, 3>& prev = g.tap_offsets[run[0] + run[1] - 1];
+        if (off[0] == prev[0] && off[1] == prev[1] && off[2] - prev[2] == plan.stride[2]) {
+          ++run[1];
+          continue;
+        }
+      }
+      g.runs.push_back({t, 1});
+    }
+  }
 
   const KernelOps& ops = kernel_ops(p.kind);
   const int64_t elements = ops.packed_elements(plan);

@@ -35,6 +35,11 @@ class PackedFilters {
     // For each tap in the group, its index in the filters' spatial dims
     // ((kd * kernel_h + kh) * kernel_w + kw): where the packers read it.
     std::vector<int64_t> filter_taps;
+    // Runs of taps: {first, count} in group order, taps that share depth
+    // and height and whose width offsets step by exactly the stride, so
+    // that tap first + i reads the input column one left of tap first + i - 1.
+    // Read in reverse, a run's taps read consecutive input pixels.
+    std::vector<std::array<int, 2>> runs;
     size_t offset = 0;  // in elements, into data
   };
 
@@ -175,7 +180,8 @@ inline bool phase_row(const ConvTransposePlan& p, const Phase& ph, const RowSegm
 // and, along the width, phase pixel j reads input column iw0 + j, which lies
 // inside the input for j in [lo, hi).
 struct RowTap {
-  int tap;  // index within the group
+  int tap;   // index within the group (for a run of taps: the one read first, its last in group order)
+  int taps;  // 1, or the taps of a run (dot kernel)
   int64_t id, ih, iw0;
   int64_t lo, hi;
 };
@@ -193,6 +199,7 @@ inline int row_taps(const ConvTransposePlan& p, const Phase& ph, const PhaseRow&
     r.ih = row.jh + base[1];
     if (r.id < 0 || r.id >= p.input_size[0] || r.ih < 0 || r.ih >= p.input_size[1]) continue;
     r.tap = t;
+    r.taps = 1;
     r.iw0 = base[2];
     r.lo = std::max<int64_t>(0, -r.iw0);
     r.hi = std::min<int64_t>(ph.count[2], p.input_size[2] - r.iw0);
