@@ -98,7 +98,7 @@ class PreparedFilters {
   double filterElements() const { return static_cast<double>(plan_.filter_elements); }
   std::string pack(uintptr_t filters) {
     if (!status_.ok()) return status_.message();
-    packed_ = ctw::pack_filters(plan_, reinterpret_cast<const void*>(filters), &status_, kernel_);
+    packed_ = ctw::pack_filters(plan_, reinterpret_cast<const void*>(filters), &status_, kernel_, pool().get());
     return status_.message();
   }
   std::string kernel() const { return packed_ ? ctw::packed_kernel_name(*packed_) : ""; }

@@ -60,10 +60,10 @@ using PackedFiltersPtr = std::unique_ptr<PackedFilters, PackedFiltersDeleter>;
 uint64_t fast_kernel_scratch_bytes(const ConvTransposePlan& plan);
 
 // Packs `filters` (plan.dtype, shape kernel + [out_channels, in_channels])
-// for `kernel`. Returns null (and sets *status) when memory runs out or a
-// forced kernel cannot serve the plan.
+// for `kernel`, on the pool's threads when one is given. Returns null (and
+// sets *status) when memory runs out or a forced kernel cannot serve the plan.
 PackedFiltersPtr pack_filters(const ConvTransposePlan& plan, const void* filters, Status* status,
-                              FastKernel kernel = FastKernel::kAuto);
+                              FastKernel kernel = FastKernel::kAuto, ThreadPool* pool = nullptr);
 
 // The kernel `packed` was packed for ("igemm", "dot" or "pixels").
 const char* packed_kernel_name(const PackedFilters& packed);

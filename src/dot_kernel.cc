@@ -190,7 +190,8 @@ struct DotKernel {
   }
 
   template <typename T, typename S, typename Convert>
-  static void pack(const ConvTransposePlan& plan, const S* filters, PackedFilters* packed, Convert convert) {
+  static void pack(const ConvTransposePlan& plan, const S* filters, PackedFilters* packed, Convert convert,
+                   ThreadPool* /*pool: 1-4 output channels make small filters*/) {
     const int64_t cin = plan.input_channels, cout = plan.output_channels, cp = padded_channels(plan);
     T* out = static_cast<T*>(packed->data);
     for (const PackedFilters::Group& g : packed->groups) {

@@ -129,7 +129,8 @@ void zero_output(const ConvTransposePlan& plan, void* output) {
   std::memset(output, 0, static_cast<size_t>(plan.output_elements) * dtype_size(plan.dtype));
 }
 
-PackedFiltersPtr pack_filters(const ConvTransposePlan& plan, const void* filters, Status* status, FastKernel kernel) {
+PackedFiltersPtr pack_filters(const ConvTransposePlan& plan, const void* filters, Status* status, FastKernel kernel,
+                              ThreadPool* pool) {
   if (!fast_kernel_serves(kernel, plan)) {
     *status = Status::Error(std::string("conv_transpose: the ") + fast_kernel_name(kernel) +
                             " kernel serves at most 4 output channels");
@@ -203,7 +204,7 @@ PackedFiltersPtr pack_filters(const ConvTransposePlan& plan, const void* filters
     *status = Status::Error("conv_transpose: out of memory packing filters");
     return nullptr;
   }
-  ops.pack(plan, filters, &p);
+  ops.pack(plan, filters, &p, pool);
   *status = Status::Ok();
   return packed;
 }

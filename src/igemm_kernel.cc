@@ -255,37 +255,89 @@ struct IgemmKernel {
   // [channel block][tap][in][NR], reading the source in order. S is the
   // filters' storage type, T the compute type.
   template <typename T, typename S, typename Convert>
-  static void pack(const ConvTransposePlan& plan, const S* filters, PackedFilters* packed, Convert convert) {
-    constexpr int64_t NR = TileShape<T>::kNR;
-    const int64_t cin = plan.input_channels, cout = plan.output_channels;
-    const int64_t blocks = (cout + NR - 1) / NR;
-    T* out = static_cast<T*>(packed->data);
+  static void pack(const ConvTransposePlan& plan, const S* filters, PackedFilters* packed, Convert convert,
+                   ThreadPool* pool) {
+    // One work item per (group, tap, NR block of output channels): an NR x cin panel.
+    struct Context {
+      const ConvTransposePlan* plan;
+      const S* filters;
+      PackedFilters* packed;
+      Convert* convert;
+      int64_t blocks;
+      std::vector<int> group_of_tap;  // for the flat tap index (group order)
+      std::vector<int> first_tap;     // per group, its first flat tap index
+      std::vector<T> probes;          // per thread
+    };
+    const int64_t nr = TileShape<T>::kNR;
+    Context c{&plan, filters, packed, &convert, (plan.output_channels + nr - 1) / nr, {}, {}, {}};
+    for (size_t g = 0; g < packed->groups.size(); ++g) {
+      c.first_tap.push_back(static_cast<int>(c.group_of_tap.size()));
+      c.group_of_tap.insert(c.group_of_tap.end(), static_cast<size_t>(packed->groups[g].taps), static_cast<int>(g));
+    }
+    c.probes.assign(static_cast<size_t>(pool ? pool->threads() : 1), T(0));
+    auto task = [](void* context, size_t item, int thread_index) {
+      Context& c = *static_cast<Context*>(context);
+      constexpr int64_t NR = TileShape<T>::kNR;
+      const int64_t cin = c.plan->input_channels, cout = c.plan->output_channels;
+      const int64_t flat_tap = static_cast<int64_t>(item) / c.blocks, b = static_cast<int64_t>(item) % c.blocks;
+      const int g = c.group_of_tap[static_cast<size_t>(flat_tap)];
+      const PackedFilters::Group& group = c.packed->groups[static_cast<size_t>(g)];
+      const int t = static_cast<int>(flat_tap - c.first_tap[static_cast<size_t>(g)]);
+      const S* src = c.filters + group.filter_taps[t] * cout * cin + b * NR * cin;  // [out][in]
+      T* dst = static_cast<T*>(c.packed->data) + group.offset + ((b * group.taps + t) * cin) * NR;
+      c.probes[static_cast<size_t>(thread_index)] += pack_panel<T>(src, std::min<int64_t>(NR, cout - b * NR), cin, dst, *c.convert);
+    };
+    const int64_t items = static_cast<int64_t>(c.group_of_tap.size()) * c.blocks;
+    if (pool && items > 1) {
+      pool->parallel_for(static_cast<size_t>(items), task, &c);
+    } else {
+      for (int64_t i = 0; i < items; ++i) task(&c, static_cast<size_t>(i), 0);
+    }
     T probe = 0;
-    for (const PackedFilters::Group& g : packed->groups) {
-      T* group = out + g.offset;
-      // Zero the padding channels of the last block; everything else is written below.
-      if (cout % NR != 0) {
-        T* last = group + (blocks - 1) * g.taps * cin * NR;
-        std::fill(last, last + g.taps * cin * NR, T(0));
-      }
-      for (int t = 0; t < g.taps; ++t) {
-        const S* tap = filters + g.filter_taps[t] * cout * cin;  // [out][in]
-        for (int64_t b = 0; b < blocks; ++b) {
-          // An NR x cin panel, transposed: NR source rows read in step, the destination written in order.
-          const int64_t rows = std::min<int64_t>(NR, cout - b * NR);
-          const S* src = tap + b * NR * cin;
-          T* dst = group + ((b * g.taps + t) * cin) * NR;
-          for (int64_t ci = 0; ci < cin; ++ci, dst += NR) {
-            for (int64_t r = 0; r < rows; ++r) {
-              const T v = convert(src[r * cin + ci]);
-              dst[r] = v;
-              probe += v * T(0);  // NaN once any weight is Inf or NaN
-            }
+    for (T v : c.probes) probe += v;
+    packed->finite = probe == T(0);
+  }
+
+  // One NR x cin panel of output channels (`rows` of them real, the rest
+  // zero) transposed into [cin][NR]: the source rows read in step, the
+  // destination written in order. Returns a probe that is NaN when some
+  // weight is Inf or NaN (0 otherwise). float from float, four input
+  // channels at a time as two 4x4 transposes by interleaving shuffles.
+  template <typename T, typename S, typename Convert>
+  static T pack_panel(const S* src, int64_t rows, int64_t cin, T* dst, Convert& convert) {
+    constexpr int64_t NR = TileShape<T>::kNR;
+    T probe = 0;
+    int64_t ci = 0;
+    if constexpr (std::is_same<T, float>::value && std::is_same<S, float>::value && NR == 8) {
+      if (rows == NR) {
+        Vec<float> nonfinite{};
+        for (; ci + 4 <= cin; ci += 4, dst += 4 * NR) {
+          for (int half = 0; half < 2; ++half) {
+            const float* s = src + half * 4 * cin + ci;
+            const Vec<float> r0 = load_vec(s), r1 = load_vec(s + cin), r2 = load_vec(s + 2 * cin), r3 = load_vec(s + 3 * cin);
+            const Vec<float> t0 = __builtin_shufflevector(r0, r1, 0, 4, 1, 5), t1 = __builtin_shufflevector(r0, r1, 2, 6, 3, 7);
+            const Vec<float> t2 = __builtin_shufflevector(r2, r3, 0, 4, 1, 5), t3 = __builtin_shufflevector(r2, r3, 2, 6, 3, 7);
+            const Vec<float> c0 = __builtin_shufflevector(t0, t2, 0, 1, 4, 5), c1 = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
+            const Vec<float> c2 = __builtin_shufflevector(t1, t3, 0, 1, 4, 5), c3 = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
+            store_vec(dst + half * 4, c0);
+            store_vec(dst + NR + half * 4, c1);
+            store_vec(dst + 2 * NR + half * 4, c2);
+            store_vec(dst + 3 * NR + half * 4, c3);
+            nonfinite += (r0 + r1 + r2 + r3) * Vec<float>{};
           }
         }
+        probe = nonfinite[0] + nonfinite[1] + nonfinite[2] + nonfinite[3];
       }
     }
-    packed->finite = probe == T(0);
+    for (; ci < cin; ++ci, dst += NR) {
+      for (int64_t r = 0; r < rows; ++r) {
+        const T v = convert(src[r * cin + ci]);
+        dst[r] = v;
+        probe += v * T(0);
+      }
+      for (int64_t r = rows; r < NR; ++r) dst[r] = T(0);
+    }
+    return probe;
   }
 
   template <typename T>

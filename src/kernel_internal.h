@@ -338,7 +338,7 @@ void run_narrow_items(typename Kernel::Job* job, ThreadPool* pool) {
 // runs from a plan.
 struct KernelOps {
   int64_t (*packed_elements)(const ConvTransposePlan& plan);
-  void (*pack)(const ConvTransposePlan& plan, const void* filters, PackedFilters* packed);
+  void (*pack)(const ConvTransposePlan& plan, const void* filters, PackedFilters* packed, ThreadPool* pool);
   uint64_t (*scratch_bytes)(const ConvTransposePlan& plan);  // besides the packed filters
   Status (*run)(const ConvTransposePlan& plan, const PackedFilters& packed, const void* input, void* output,
                 ThreadPool* pool);
@@ -346,14 +346,14 @@ struct KernelOps {
 
 // A kernel's entry points from its typed parts: K::packed_elements,
 // K::scratch_bytes, K::pack<T>(plan, filters in storage type S, packed,
-// convert S -> T) and K::run<T>(plan, packed, input, output, pool), T being
+// convert S -> T, pool) and K::run<T>(plan, packed, input, output, pool), T being
 // the compute type (double for float64, float otherwise).
 template <typename K>
 constexpr KernelOps kernel_ops_of() {
   return {&K::packed_elements,
-          [](const ConvTransposePlan& plan, const void* filters, PackedFilters* packed) {
+          [](const ConvTransposePlan& plan, const void* filters, PackedFilters* packed, ThreadPool* pool) {
             with_storage(plan.dtype, filters, [&](auto src, auto convert) {
-              K::template pack<decltype(convert(*src))>(plan, src, packed, convert);
+              K::template pack<decltype(convert(*src))>(plan, src, packed, convert, pool);
             });
           },
           &K::scratch_bytes,
