@@ -549,6 +549,30 @@ async function ceilingLines(opts, env) {
 }
 
 // ---------------------------------------------------------------------------
+// Fixed cost: a call with almost no arithmetic (x[1,2,2,1] -> [1,4,4,1], 2x2
+// filters, stride 2: 16 multiply-adds), so the time is what every call pays:
+// argument checks and planning, allocation, copies in and out, dispatch.
+// Both forms, interleaved, many calls each.
+// ---------------------------------------------------------------------------
+async function fixedCostLines(opts, env) {
+  await lib.init({ numThreads: env.threads });
+  const x = { data: new Float32Array([1, 2, 3, 4]), shape: [1, 2, 2, 1] };
+  const w = { data: new Float32Array([1, 0.5, 0.25, 0.125]), shape: [2, 2, 1, 1] };
+  const op = lib.createConvTranspose(w, { strides: 2, padding: 'SAME' });
+  const handles = [
+    { key: 'one-call', run: () => lib.convTranspose(x, w, [1, 4, 4, 1], 2, 'SAME') },
+    { key: 'prepared', run: () => op.run(x, [1, 4, 4, 1]) },
+  ];
+  const measured = await measureInterleaved(handles, { ...opts.policy, timeMs: opts.quick ? 200 : 1000, maxRuns: 1e6 });
+  op.dispose();
+  return handles.map((h) => {
+    const m = measured.get(h.key);
+    return { id: h.key, what: `${h.key === 'one-call' ? 'convTranspose' : 'createConvTranspose(...).run'} on x[1,2,2,1] -> [1,4,4,1] (16 multiply-adds)`,
+      medianUs: m.medianMs * 1000, runs: m.runs };
+  });
+}
+
+// ---------------------------------------------------------------------------
 // Element types: this library alone, prepared form, all threads, on the
 // selected shapes, as float64 / float16 / bfloat16 against its own float32.
 // ---------------------------------------------------------------------------
@@ -828,6 +852,13 @@ async function main() {
       const pct = (g) => `${fmtGf(g)} (${Math.round((100 * g) / base)}%)`;
       log(`| ${r.id} | ${fmtGf(base)} | ${pct(cf)} | ${pct(dil)} |`);
     }
+  }
+
+  if (opts.peers.includes('ours')) {
+    log('');
+    log('## Fixed cost of a call (ours, all threads)');
+    results.fixedCost = await fixedCostLines(opts, env);
+    for (const f of results.fixedCost) log(`- ${f.what}: median ${f.medianUs.toFixed(1)} us over ${f.runs} calls`);
   }
 
   if (opts.ceiling) {

@@ -237,11 +237,14 @@ export function createConvTranspose(filters: TensorLike | TfjsTensorLike, option
     if (ptr) mod._free(ptr);
   }
   let disposed = false;
+  // Runs need the filters' shape and dtype, not their values (packed in wasm
+  // memory now): hold an empty array, so the caller's filters can be freed.
+  const filterMeta: Tensor = { data: w.data.slice(0, 0), shape: w.shape.slice(), dtype: w.dtype };
   const op: PreparedConvTranspose = {
     run(input, outputShape) {
       if (disposed) throw new Error(`${opName}: this prepared conv_transpose was disposed`);
       const x = toTensor(opName, 'input', input);
-      const args = coreArgs(opName, x, w, outputShape, window);
+      const args = coreArgs(opName, x, filterMeta, outputShape, window);
       return execute(mod, opName, args, x, { kind: 'prepared', prepared });
     },
     dispose() {
