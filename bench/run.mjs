@@ -183,7 +183,7 @@ function parseArgs(argv) {
     ? { warmupMs: o.warmupMs ?? 60, warmRuns: 2, timeMs: o.timeMs ?? 150, minRuns: 3, maxRuns: 2000,
         slowRunMs: 250, skipSlowCpuMs: (o.cpuSkipS ?? 3) * 1000, pauseMs: 10, rounds: o.rounds ?? 3 }
     : { warmupMs: o.warmupMs ?? 500, warmRuns: 3, timeMs: o.timeMs ?? 2000, minRuns: 5, maxRuns: 100000,
-        slowRunMs: Infinity, skipSlowCpuMs: o.cpuSkipS !== null ? o.cpuSkipS * 1000 : Infinity, pauseMs: 50,
+        slowRunMs: Infinity, skipSlowCpuMs: o.cpuSkipS !== null ? o.cpuSkipS * 1000 : Infinity, pauseMs: 100,
         rounds: o.rounds ?? 8 };
   return o;
 }
@@ -319,8 +319,7 @@ async function measure(fn, isAsync, policy) {
  * Several handles measured against each other on a shared, noisy machine:
  * each is warmed up (as in measure()), then all are timed in policy.rounds
  * rounds, every handle running for timeMs / rounds (at least one run) per
- * round, in an order that rotates from round to round, with a pause before
- * each. Drift in the machine's speed then falls on every handle alike.
+ * round, in an order shuffled anew each round, with a pause before each. Drift in the machine's speed then falls on every handle alike.
  * handle: { key, run, isAsync, before?: async () => void } (before: e.g. set
  * the thread count). Returns a Map key -> measure()-like result.
  */
@@ -346,9 +345,17 @@ async function measureInterleaved(handles, policy) {
     await sleep(policy.pauseMs);
   }
   const slice = policy.timeMs / policy.rounds;
+  // A new order every round (seeded shuffle): a peer does not always follow
+  // the same peer, whose threads or garbage may still be busy for a while.
+  const rng = mulberry32(12345);
   for (let r = 0; r < policy.rounds; r++) {
-    for (let i = 0; i < handles.length; i++) {
-      const h = handles[(i + r) % handles.length];
+    const order = handles.slice();
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(rng() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    for (let i = 0; i < order.length; i++) {
+      const h = order[i];
       const st = state.get(h.key);
       if (st.error) continue;
       // A run far longer than its share (tfjs-cpu on the large shapes): one run
@@ -668,7 +675,7 @@ async function main() {
     ? ' — Liftoff off: wasm is optimized (TurboFan) before its first run'
     : ' — WARNING: Liftoff on; wasm runs baseline code until V8 tiers up. Run with `node --no-liftoff` for stable figures'}`);
   log(`- warm-up per cell: the first call, then until ${opts.policy.warmupMs} ms have passed and at least ${opts.policy.warmRuns} runs were made (whichever is later)${opts.quick ? `; a run over ${opts.policy.slowRunMs} ms ends it` : ''}`);
-  log(`- timed per cell: ~${opts.policy.timeMs} ms of runs in ${opts.policy.rounds} interleaved rounds: each round times every peer of the shape for ~${Math.round(opts.policy.timeMs / opts.policy.rounds)} ms (at least one run; a run longer than two such slices only until ${opts.policy.minRuns} runs${opts.quick ? `, one if over ${opts.policy.slowRunMs} ms` : ''}), the order rotating from round to round and a ${opts.policy.pauseMs} ms pause before each; median of all runs reported. Drift in the machine's speed falls on every peer alike`);
+  log(`- timed per cell: ~${opts.policy.timeMs} ms of runs in ${opts.policy.rounds} interleaved rounds: each round times every peer of the shape for ~${Math.round(opts.policy.timeMs / opts.policy.rounds)} ms (at least one run; a run longer than two such slices only until ${opts.policy.minRuns} runs${opts.quick ? `, one if over ${opts.policy.slowRunMs} ms` : ''}), the order shuffled anew each round and a ${opts.policy.pauseMs} ms pause before each; median of all runs reported. Drift in the machine's speed falls on every peer alike`);
   log(`- timed region: one op call including read-back of its output (ours: .data; tfjs: dataSync(); ort: await run() + await getData()). Input/session/filter preparation and NHWC<->NCHW conversion are outside it`);
   log(`- conv-transpose-wasm ${libPkg.version}: init() -> ${JSON.stringify(initResult)}; "all threads" = ${env.threads}; prepared form createConvTranspose: ${typeof lib.createConvTranspose === 'function' ? (opts.prepared ? 'yes' : 'yes, but off (--no-prepared): ours = one-call form') : 'NOT AVAILABLE (ours = one-call form)'}`);
   log(`- library loaded from ${path.relative(ROOT, fileURLToPath(import.meta.resolve('conv-transpose-wasm')))} (the built dist/; rebuild before benchmarking changes)`);
