@@ -43,20 +43,18 @@ struct Job {
   const T* input;   // channels last, compute type
   T* output;        // plan layout, compute type; null when output16 is used
   // float16/bfloat16 output: each item accumulates in a float32 tile of its
-  // own (tile_per_thread elements per thread) and rounds into output16 once.
+  // own and rounds into output16 once.
   uint16_t* output16;
   uint16_t (*round16)(float);
   bool half;  // float16 (else bfloat16)
-  T* tiles;
-  size_t tile_per_thread;
+  PerThread<T> tiles;
   const T* zero;    // a row of input_channels zeros
   std::vector<Phase> phases;
   ItemSpace items;         // per phase: batch x pixel blocks x channel blocks
   int64_t channel_blocks;  // NR blocks of output channels
-  // Per-thread indirection (indirection_per_thread each) and output row pointers.
-  const T** indirection;
-  T** rows;
-  size_t indirection_per_thread;
+  // Per-thread indirection and output row pointers.
+  PerThread<const T*> indirection;
+  PerThread<T*> rows;
 };
 
 template <typename T>
@@ -88,12 +86,12 @@ void run_item(void* context, size_t item_index, int thread_index) {
   const int64_t cin = p.input_channels, cout = p.output_channels;
   const int64_t pixels = item.pixel_end - item.pixel_begin;
   const int64_t tiles = (pixels + MR - 1) / MR;
-  const T** indirection = job.indirection + job.indirection_per_thread * thread_index;
-  T** rows = job.rows + (kPixelsPerItem + MR) * thread_index;
+  const T** indirection = job.indirection.slice(thread_index);
+  T** rows = job.rows.slice(thread_index);
   const int64_t out_plane = p.output_spatial();
   const size_t channel_stride = p.channels_first && !job.output16 ? static_cast<size_t>(out_plane) : 1;
   const int64_t tile_stride = (item.block_end - item.block_begin) * NR;
-  T* acc_tile = job.output16 ? job.tiles + job.tile_per_thread * thread_index : nullptr;
+  T* acc_tile = job.output16 ? job.tiles.slice(thread_index) : nullptr;
   int64_t* offsets = job.output16 ? reinterpret_cast<int64_t*>(acc_tile + kPixelsPerItem * tile_stride) : nullptr;
 
   for (int64_t j = item.pixel_begin; j < item.pixel_begin + tiles * MR; ++j) {
@@ -208,17 +206,15 @@ Status run_fast(const ConvTransposePlan& p, const PackedFilters& packed, const T
 
   const int threads = pool ? pool->threads() : 1;
   const size_t pixel_slots = static_cast<size_t>(round_up(kPixelsPerItem, MR));
-  job.indirection_per_thread = pixel_slots * static_cast<size_t>(std::max(packed.max_taps, 1));
   const size_t zero_elems = static_cast<size_t>(p.input_channels) + 4;
-  const size_t row_slots = static_cast<size_t>(kPixelsPerItem + MR) * threads;
   // Freed on every path below: the kernel has no early return after this.
-  job.indirection = static_cast<const T**>(std::malloc(job.indirection_per_thread * threads * sizeof(T*)));
-  job.rows = static_cast<T**>(std::malloc(row_slots * sizeof(T*)));
   T* zero = static_cast<T*>(std::calloc(zero_elems, sizeof(T)));
   job.zero = zero;
-  job.tile_per_thread = output16 ? static_cast<size_t>(kPixelsPerItem * (kChannelBlocksPerItem * NR + 8)) : 0;
-  job.tiles = output16 ? static_cast<T*>(std::malloc(job.tile_per_thread * threads * sizeof(T))) : nullptr;
-  const bool allocated = job.indirection && job.rows && zero && (job.tiles || !output16);
+  // A 16-bit output's float32 tile: the item's pixels x channels, then their output offsets.
+  const size_t tile_elements = static_cast<size_t>(kPixelsPerItem * (kChannelBlocksPerItem * NR + 8));
+  const bool allocated = job.indirection.allocate(pixel_slots * static_cast<size_t>(std::max(packed.max_taps, 1)), threads) &&
+                         job.rows.allocate(static_cast<size_t>(kPixelsPerItem + MR), threads) && zero &&
+                         (!output16 || job.tiles.allocate(tile_elements, threads));
   if (allocated) {
     if (pool) {
       pool->parallel_for(static_cast<size_t>(job.items.total()), &run_item<T>, &job);
@@ -226,10 +222,7 @@ Status run_fast(const ConvTransposePlan& p, const PackedFilters& packed, const T
       for (int64_t i = 0; i < job.items.total(); ++i) run_item<T>(&job, static_cast<size_t>(i), 0);
     }
   }
-  std::free(const_cast<T**>(job.indirection));
-  std::free(job.rows);
   std::free(zero);
-  std::free(job.tiles);
   return allocated ? Status::Ok() : Status::Error("conv_transpose: out of memory for kernel scratch");
 }
 
@@ -266,15 +259,23 @@ struct IgemmKernel {
       int64_t blocks;
       std::vector<int> group_of_tap;  // for the flat tap index (group order)
       std::vector<int> first_tap;     // per group, its first flat tap index
-      std::vector<T> probes;          // per thread
+      PerThread<T> probes;            // one per thread when on the pool
+      T serial_probe;                 // else this one
+      bool parallel;
     };
     const int64_t nr = TileShape<T>::kNR;
-    Context c{&plan, filters, packed, &convert, (plan.output_channels + nr - 1) / nr, {}, {}, {}};
+    Context c{&plan, filters, packed, &convert, (plan.output_channels + nr - 1) / nr, {}, {}, {}, T(0), false};
+    const int threads = pool ? pool->threads() : 1;
     for (size_t g = 0; g < packed->groups.size(); ++g) {
       c.first_tap.push_back(static_cast<int>(c.group_of_tap.size()));
       c.group_of_tap.insert(c.group_of_tap.end(), static_cast<size_t>(packed->groups[g].taps), static_cast<int>(g));
     }
-    c.probes.assign(static_cast<size_t>(pool ? pool->threads() : 1), T(0));
+    const int64_t items = static_cast<int64_t>(c.group_of_tap.size()) * c.blocks;
+    // On the pool when there is one and room for a probe per thread; else on this thread.
+    const bool parallel = pool && threads > 1 && items > 1 && c.probes.allocate(1, threads);
+    if (parallel) {
+      for (int t = 0; t < threads; ++t) *c.probes.slice(t) = T(0);
+    }
     auto task = [](void* context, size_t item, int thread_index) {
       Context& c = *static_cast<Context*>(context);
       constexpr int64_t NR = TileShape<T>::kNR;
@@ -285,16 +286,19 @@ struct IgemmKernel {
       const int t = static_cast<int>(flat_tap - c.first_tap[static_cast<size_t>(g)]);
       const S* src = c.filters + group.filter_taps[t] * cout * cin + b * NR * cin;  // [out][in]
       T* dst = static_cast<T*>(c.packed->data) + group.offset + ((b * group.taps + t) * cin) * NR;
-      c.probes[static_cast<size_t>(thread_index)] += pack_panel<T>(src, std::min<int64_t>(NR, cout - b * NR), cin, dst, *c.convert);
+      T* probe = c.parallel ? c.probes.slice(thread_index) : &c.serial_probe;
+      *probe += pack_panel<T>(src, std::min<int64_t>(NR, cout - b * NR), cin, dst, *c.convert);
     };
-    const int64_t items = static_cast<int64_t>(c.group_of_tap.size()) * c.blocks;
-    if (pool && items > 1) {
+    c.parallel = parallel;
+    if (parallel) {
       pool->parallel_for(static_cast<size_t>(items), task, &c);
     } else {
       for (int64_t i = 0; i < items; ++i) task(&c, static_cast<size_t>(i), 0);
     }
-    T probe = 0;
-    for (T v : c.probes) probe += v;
+    T probe = c.serial_probe;
+    if (parallel) {
+      for (int t = 0; t < threads; ++t) probe += *c.probes.slice(t);
+    }
     packed->finite = probe == T(0);
   }
 

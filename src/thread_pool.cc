@@ -1,11 +1,18 @@
 #include "thread_pool.h"
 
+#include <chrono>
+
 namespace ctw {
 namespace {
-// Spin iterations before a worker sleeps: long enough to bridge the gap
-// between two calls from JS (tens of microseconds), short enough not to
-// steal a core from the page for long.
-constexpr int kSpinIterations = 200000;
+// How long a worker spins for the next loop before it sleeps. Between two
+// calls from JS lie the copies in and out (hundreds of microseconds for
+// megabyte tensors); a worker asleep by then is woken by a futex, and in a
+// virtual machine whose idle vCPU has halted that wake-up can take
+// milliseconds, during which the caller works alone. Two milliseconds of
+// spinning bridge a model's back-to-back layers; the clock is read once
+// every kClockEvery checks.
+constexpr auto kSpinTime = std::chrono::microseconds(2000);
+constexpr int kClockEvery = 1024;
 }  // namespace
 
 ThreadPool::ThreadPool(int threads) {
@@ -44,7 +51,9 @@ void ThreadPool::worker_main(int thread_index) {
   uint64_t seen = 0;
   auto moved_on = [&] { return generation_of(state_.load(std::memory_order_acquire)) != seen; };
   for (;;) {
-    for (int i = 0; i < kSpinIterations && !moved_on(); ++i) {
+    const auto spin_until = std::chrono::steady_clock::now() + kSpinTime;
+    for (int i = 1; !moved_on(); ++i) {
+      if (i % kClockEvery == 0 && std::chrono::steady_clock::now() >= spin_until) break;
     }
     if (!moved_on()) {
       std::unique_lock<std::mutex> lock(mutex_);

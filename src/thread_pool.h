@@ -15,7 +15,7 @@
 // the fields for the next loop. A worker that wakes after the close finds
 // the generation closed (or newer) and does not touch the old fields.
 //
-// After a loop, workers spin for a short while before they sleep, so
+// After a loop, workers spin for 2 ms before they sleep, so
 // back-to-back calls (a model's layers) reach them without a futex round
 // trip. In a build without threads (or with one thread) the loop simply
 // runs inline.
