@@ -186,7 +186,7 @@ struct DotKernel {
 
   static uint64_t scratch_bytes(const ConvTransposePlan& plan) {
     return channels_last_input_bytes(plan, padded_channels(plan)) +
-           static_cast<uint64_t>(kMaxThreadsForScratch) * static_cast<uint64_t>(plan.kernel_spatial() + 1) * sizeof(RowTap);
+           per_thread_bytes(static_cast<uint64_t>(plan.kernel_spatial() + 1) * sizeof(RowTap));
   }
 
   template <typename T, typename S, typename Convert>

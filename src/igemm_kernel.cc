@@ -237,10 +237,10 @@ struct IgemmKernel {
     const uint64_t nr = static_cast<uint64_t>(tile_nr(plan.dtype));
     uint64_t bytes = 0;
     bytes += channels_last_input_bytes(plan, plan.input_channels);
-    if (is_sixteen_bit(plan.dtype)) bytes += static_cast<uint64_t>(kMaxThreadsForScratch) * kPixelsPerItem * (kChannelBlocksPerItem * nr + 8) * elem;
+    if (is_sixteen_bit(plan.dtype)) bytes += per_thread_bytes(kPixelsPerItem * (kChannelBlocksPerItem * nr + 8) * elem);
     bytes += static_cast<uint64_t>(plan.input_channels + 4) * elem;  // the zero row
-    bytes += static_cast<uint64_t>(kMaxThreadsForScratch) * (kPixelsPerItem + 4) *
-             (static_cast<uint64_t>(plan.kernel_spatial()) + 1) * sizeof(void*);
+    bytes += per_thread_bytes((kPixelsPerItem + 4) * (static_cast<uint64_t>(plan.kernel_spatial()) + 1) * sizeof(void*));  // indirection
+    bytes += per_thread_bytes((kPixelsPerItem + 4) * sizeof(void*));  // row pointers
     return bytes;
   }
 

@@ -151,6 +151,12 @@ constexpr double kMinMacsForThreads = 32768;
 // Per-thread scratch is sized for at most this many threads.
 constexpr int kMaxThreadsForScratch = 64;
 
+// Bytes of per-thread scratch (PerThread) for `bytes_per_thread` each, as
+// the memory budget counts it: every slice rounded up to its own lines.
+inline uint64_t per_thread_bytes(uint64_t bytes_per_thread) {
+  return static_cast<uint64_t>(kMaxThreadsForScratch) * ((bytes_per_thread + 127) / 128 * 128);
+}
+
 inline double plan_macs(const ConvTransposePlan& p) {
   return static_cast<double>(p.batch) * p.input_spatial() * p.input_channels * p.output_channels * p.kernel_spatial();
 }

@@ -155,7 +155,7 @@ struct PixelsKernel {
     const uint64_t rows =
         static_cast<uint64_t>(plan.batch) * plan.input_channels * plan.input_size[0] * plan.input_size[1];
     return rows * static_cast<uint64_t>(row_layout(plan).length) * compute_size(plan.dtype) +
-           static_cast<uint64_t>(kMaxThreadsForScratch) * static_cast<uint64_t>(plan.kernel_spatial() + 1) * sizeof(RowTap);
+           per_thread_bytes(static_cast<uint64_t>(plan.kernel_spatial() + 1) * sizeof(RowTap));
   }
 
   template <typename T, typename S, typename Convert>
