@@ -98,27 +98,6 @@ struct DotJob : NarrowJob {
   int64_t cp;
 };
 
-// The group's runs whose depth and height land inside the input for the
-// phase row: per run, the tap read first (its last in group order), the
-// taps in it, and the input row and column (for phase pixel 0) of that tap.
-inline int row_runs(const ConvTransposePlan& p, const Phase& ph, const PackedFilters::Group& group, const PhaseRow& row,
-                    RowTap* runs) {
-  int live = 0;
-  for (const std::array<int, 2>& run : group.runs) {
-    const int first = run[0] + run[1] - 1;  // the rightmost-reading tap
-    const std::array<int64_t, 3>& base = ph.tap_base[first];
-    RowTap& r = runs[live];
-    r.id = row.jd + base[0];
-    r.ih = row.jh + base[1];
-    if (r.id < 0 || r.id >= p.input_size[0] || r.ih < 0 || r.ih >= p.input_size[1]) continue;
-    r.tap = run[0];
-    r.taps = run[1];
-    r.iw0 = base[2];
-    ++live;
-  }
-  return live;
-}
-
 // One phase's pixels on the segment's row, in tiles of MR.
 template <typename T>
 struct DotRows {
@@ -135,16 +114,13 @@ void DotRows<T>::phase_row(const Job& job, const RowSegment& seg, const Phase& p
   constexpr int MR = kTileRows<CO>;
   const ConvTransposePlan& p = *job.plan;
   const PackedFilters::Group& group = job.packed->groups[ph.group];
-  const int live = row_runs(p, ph, group, row, taps);
+  const int live = row_taps(p, ph, group, row, /*by_runs=*/true, taps);
   const int64_t begin = row.begin, end = row.end, width = p.input_size[2];
   const int64_t cp = job.cp;
   const T* filters = static_cast<const T*>(job.packed->data) + group.offset;
   const int64_t in_row = (seg.batch * p.input_size[0] * p.input_size[1]) * p.input_size[2];  // first pixel of the batch
   const int64_t row_pixels = p.input_size[1] * p.input_size[2];
-  // Output: phase pixel j is at out0 + j * pixel_step, channel c at + c * channel_step.
-  const int64_t channel_step = p.channels_first ? p.output_spatial() : 1;
-  const int64_t pixel_step = (p.channels_first ? 1 : CO) * p.stride[2];
-  const int64_t out0 = output_index(p, seg.batch, seg.od, seg.oh, ph.first[2], 0);
+  const int64_t out0 = row.out0, pixel_step = row.pixel_step, channel_step = row.channel_step;
 
   for (int64_t j0 = begin; j0 < end; j0 += MR) {
     const int64_t valid = std::min<int64_t>(MR, end - j0);

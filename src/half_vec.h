@@ -77,7 +77,10 @@ inline void float_to_bfloat16x4(Vec<float> v, uint16_t* dst) {
   narrow(select(nan, (u >> 16) | 0x40u, rounded), dst);
 }
 
-// dst[i] = the 16-bit pattern of src[i] (dtype kFloat16 or kBFloat16), n contiguous values.
+// One float32 value's float16 (half) or bfloat16 pattern.
+inline uint16_t float_to_16bit(float v, bool half) { return half ? float_to_float16(v) : float_to_bfloat16(v); }
+
+// dst[i] = the 16-bit pattern of src[i] (float16 when half, else bfloat16), n contiguous values.
 inline void float_to_16bit_span(const float* src, uint16_t* dst, int64_t n, bool half) {
   int64_t i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -87,7 +90,7 @@ inline void float_to_16bit_span(const float* src, uint16_t* dst, int64_t n, bool
       float_to_bfloat16x4(load_vec(src + i), dst + i);
     }
   }
-  for (; i < n; ++i) dst[i] = half ? float_to_float16(src[i]) : float_to_bfloat16(src[i]);
+  for (; i < n; ++i) dst[i] = float_to_16bit(src[i], half);
 }
 
 }  // namespace ctw

@@ -45,7 +45,6 @@ struct Job {
   // float16/bfloat16 output: each item accumulates in a float32 tile of its
   // own and rounds into output16 once.
   uint16_t* output16;
-  uint16_t (*round16)(float);
   bool half;  // float16 (else bfloat16)
   PerThread<T> tiles;
   const T* zero;    // a row of input_channels zeros
@@ -172,7 +171,7 @@ void run_item(void* context, size_t item_index, int thread_index) {
         if (cs == 1) {
           float_to_16bit_span(src, dst + c_begin, c_end - c_begin, job.half);
         } else {
-          for (int64_t c = c_begin; c < c_end; ++c) dst[c * cs] = job.round16(src[c - c_begin]);
+          for (int64_t c = c_begin; c < c_end; ++c) dst[c * cs] = float_to_16bit(src[c - c_begin], job.half);
         }
       }
     }
@@ -190,7 +189,6 @@ Status run_fast(const ConvTransposePlan& p, const PackedFilters& packed, const T
   job.input = input;
   job.output = output;
   job.output16 = output16;
-  job.round16 = p.dtype == DType::kFloat16 ? float_to_float16 : float_to_bfloat16;
   job.half = p.dtype == DType::kFloat16;
 
   bool uncovered = false;

@@ -134,12 +134,17 @@ void relayout_input(const ConvTransposePlan& p, const void* input, T* dst, const
 // pixel (>= input_channels; the rest zero): the caller's own memory when it
 // already is that, else a copy that *owned keeps (free it with std::free).
 // Null only when the copy cannot be allocated.
+// Whether channels_last_input must copy: the input is not already its
+// compute type (16-bit is computed in float), channels last, `stride` apart.
+inline bool channels_last_input_copies(const ConvTransposePlan& p, int64_t stride) {
+  return p.channels_first || dtype_size(p.dtype) == 2 || stride != p.input_channels;
+}
+
 template <typename T>
 const T* channels_last_input(const ConvTransposePlan& p, const void* input, int64_t stride, ThreadPool* pool,
                              void** owned) {
   *owned = nullptr;
-  if (sizeof(T) == dtype_size(p.dtype) && !p.channels_first && stride == p.input_channels)
-    return static_cast<const T*>(input);
+  if (!channels_last_input_copies(p, stride)) return static_cast<const T*>(input);
   const int64_t elements = p.batch * p.input_spatial() * stride;
   T* copy = static_cast<T*>(std::malloc(static_cast<size_t>(std::max<int64_t>(elements, 1)) * sizeof(T)));
   if (!copy) return nullptr;
@@ -152,9 +157,8 @@ const T* channels_last_input(const ConvTransposePlan& p, const void* input, int6
 
 // Bytes channels_last_input allocates for this plan and stride.
 inline uint64_t channels_last_input_bytes(const ConvTransposePlan& p, int64_t stride) {
-  const bool copies = p.channels_first || dtype_size(p.dtype) == 2 || stride != p.input_channels;
   const uint64_t elem = p.dtype == DType::kFloat64 ? sizeof(double) : sizeof(float);
-  return copies ? static_cast<uint64_t>(p.batch * p.input_spatial() * stride) * elem : 0;
+  return channels_last_input_copies(p, stride) ? static_cast<uint64_t>(p.batch * p.input_spatial() * stride) * elem : 0;
 }
 
 }  // namespace ctw

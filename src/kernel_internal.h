@@ -190,12 +190,21 @@ inline RowSegment row_segment(const ConvTransposePlan& p, int64_t index) {
   return s;
 }
 
+// Output element index of (n, od, oh, ow, c) in the plan's layout.
+inline int64_t output_index(const ConvTransposePlan& p, int64_t n, int64_t od, int64_t oh, int64_t ow, int64_t c) {
+  const int64_t spatial = (od * p.output_size[1] + oh) * p.output_size[2] + ow;
+  return p.channels_first ? (n * p.output_channels + c) * p.output_spatial() + spatial
+                          : (n * p.output_spatial() + spatial) * p.output_channels + c;
+}
+
 // Where phase `ph` crosses a row segment: its row (jd, jh) within the
 // phase and the phase pixels j in [begin, end) along the width (output
 // column first[2] + j * stride[2]) that fall in the segment.
 struct PhaseRow {
   int64_t jd = 0, jh = 0;
   int64_t begin = 0, end = 0;
+  // Output of phase pixel j, channel c: out0 + j * pixel_step + c * channel_step.
+  int64_t out0 = 0, pixel_step = 0, channel_step = 0;
 };
 
 // False when the phase has no pixel in the segment.
@@ -207,33 +216,41 @@ inline bool phase_row(const ConvTransposePlan& p, const Phase& ph, const RowSegm
   const int64_t first = ph.first[2], step = p.stride[2];
   row->begin = s.ow0 <= first ? 0 : (s.ow0 - first + step - 1) / step;
   row->end = s.ow1 <= first ? 0 : std::min(ph.count[2], (s.ow1 - first + step - 1) / step);
+  row->out0 = output_index(p, s.batch, s.od, s.oh, first, 0);
+  row->channel_step = p.channels_first ? p.output_spatial() : 1;
+  row->pixel_step = (p.channels_first ? 1 : p.output_channels) * step;
   return row->begin < row->end;
 }
 
-// A tap of a phase's group seen from one phase row: the input row it reads
-// and, along the width, phase pixel j reads input column iw0 + j, which lies
-// inside the input for j in [lo, hi).
+// A tap of a phase's group, or a run of its taps, seen from one phase row:
+// the input row it reads and, along the width, phase pixel j reads input
+// column iw0 + j through the tap read first, which lies inside the input for
+// j in [lo, hi).
 struct RowTap {
-  int tap;   // index within the group (for a run of taps: the one read first, its last in group order)
-  int taps;  // 1, or the taps of a run (dot kernel)
+  int tap;   // index within the group (for a run: its first tap in group order)
+  int taps;  // 1, or the taps of a run
   int64_t id, ih, iw0;
   int64_t lo, hi;
 };
 
-// The taps of phase `ph` whose depth and height land inside the input for
-// its row (jd, jh); writes them to taps (room for the group's taps) and
-// returns how many.
-inline int row_taps(const ConvTransposePlan& p, const Phase& ph, const PhaseRow& row, RowTap* taps) {
+// The taps of phase `ph` (by_runs: the group's runs of taps, each read from
+// its last tap in group order, the rightmost-reading one) whose depth and
+// height land inside the input for its row (jd, jh); writes them to taps
+// (room for the group's taps) and returns how many.
+inline int row_taps(const ConvTransposePlan& p, const Phase& ph, const PackedFilters::Group& group,
+                    const PhaseRow& row, bool by_runs, RowTap* taps) {
   int live = 0;
-  const int tap_count = static_cast<int>(ph.tap_base.size());
-  for (int t = 0; t < tap_count; ++t) {
-    const std::array<int64_t, 3>& base = ph.tap_base[t];
+  const int units = by_runs ? static_cast<int>(group.runs.size()) : group.taps;
+  for (int u = 0; u < units; ++u) {
+    const int first = by_runs ? group.runs[u][0] : u;
+    const int count = by_runs ? group.runs[u][1] : 1;
+    const std::array<int64_t, 3>& base = ph.tap_base[first + count - 1];
     RowTap& r = taps[live];
     r.id = row.jd + base[0];
     r.ih = row.jh + base[1];
     if (r.id < 0 || r.id >= p.input_size[0] || r.ih < 0 || r.ih >= p.input_size[1]) continue;
-    r.tap = t;
-    r.taps = 1;
+    r.tap = first;
+    r.taps = count;
     r.iw0 = base[2];
     r.lo = std::max<int64_t>(0, -r.iw0);
     r.hi = std::min<int64_t>(ph.count[2], p.input_size[2] - r.iw0);
@@ -242,12 +259,6 @@ inline int row_taps(const ConvTransposePlan& p, const Phase& ph, const PhaseRow&
   return live;
 }
 
-// Output element index of (n, od, oh, ow, c) in the plan's layout.
-inline int64_t output_index(const ConvTransposePlan& p, int64_t n, int64_t od, int64_t oh, int64_t ow, int64_t c) {
-  const int64_t spatial = (od * p.output_size[1] + oh) * p.output_size[2] + ow;
-  return p.channels_first ? (n * p.output_channels + c) * p.output_spatial() + spatial
-                          : (n * p.output_spatial() + spatial) * p.output_channels + c;
-}
 
 // Stores a computed value into an output of dtype D (16-bit types rounded
 // to nearest even from float32). Kernels pick D once per call with

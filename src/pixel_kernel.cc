@@ -94,15 +94,13 @@ void PixelRows<T>::phase_row(const Job& job, const RowSegment& seg, const Phase&
   constexpr int64_t PX = PV * L;
   const ConvTransposePlan& p = *job.plan;
   const PackedFilters::Group& group = job.packed->groups[ph.group];
-  const int live = row_taps(p, ph, row, taps);
+  const int live = row_taps(p, ph, group, row, /*by_runs=*/false, taps);
   const int64_t begin = row.begin, end = row.end;
   const int64_t cin = p.input_channels;
   const int64_t plane = p.input_size[0] * p.input_size[1] * job.layout.length;  // one input channel
   const T* filters = static_cast<const T*>(job.packed->data) + group.offset;
   const T* batch_rows = job.rows + seg.batch * cin * plane + job.layout.left;
-  const int64_t channel_step = p.channels_first ? p.output_spatial() : 1;
-  const int64_t pixel_step = (p.channels_first ? 1 : CO) * p.stride[2];
-  const int64_t out0 = output_index(p, seg.batch, seg.od, seg.oh, ph.first[2], 0);
+  const int64_t out0 = row.out0, pixel_step = row.pixel_step, channel_step = row.channel_step;
 
   for (int64_t j0 = begin; j0 < end; j0 += PX) {
     Vec<T> acc[PV][CO];
