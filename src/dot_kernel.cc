@@ -39,7 +39,7 @@ int64_t padded_channels(const ConvTransposePlan& p) { return round_up(p.input_ch
 // input and CO filter vectors of a step fit the 15 vector registers V8
 // allocates on x64 (it loads a step's vectors before multiplying).
 template <int CO>
-constexpr int kTileRows = CO == 1 ? 6 : CO == 2 ? 3 : 2;
+constexpr int kTileRows = CO == 1 ? 6 : CO == 2 ? 4 : 2;
 
 // acc[m][c] += x[m] . w[c] over k elements: row m's input starts cp after
 // row m-1's (the next pixel), channel c's weights w_stride after c-1's.
@@ -137,7 +137,10 @@ void DotRows<T>::phase_row(const Job& job, const RowSegment& seg, const Phase& p
       const int64_t ua = std::max<int64_t>(0, -c0);
       const int64_t ub = std::min<int64_t>(run.taps, width - (c0 + MR - 1));
       const bool whole = valid == MR && ua < ub;
-      if (whole) dot_tile<T, MR, CO>(xrow + (c0 + ua) * cp, cp, w + ua * cp, w_stride, (ub - ua) * cp, acc);
+      if (whole) {
+        dot_tile<T, MR, CO>(xrow + (c0 + ua) * cp, cp, w + ua * cp, w_stride, (ub - ua) * cp, acc);
+        if (ua == 0 && ub == run.taps) continue;  // the tile covered every row's taps (inside the image)
+      }
       // Each row's taps outside [ua, ub) (all of them when the tile did not run whole).
       unroll<MR>([&](auto m) {
         if (m >= valid) return;
