@@ -163,26 +163,35 @@ inline double plan_macs(const ConvTransposePlan& p) {
 
 // Work items of the narrow kernels (dot and pixels): with 1-4 output
 // channels the pixels of neighbouring phases share cache lines, so an item
-// owns a stretch of one output row (up to kSegmentPixels columns) across
-// every phase that lands on it; two threads never write the same line.
+// owns a stretch of one output row across every phase that lands on it; two
+// threads never write the same line. A stretch gives each width phase about
+// kSegmentPhasePixels pixels (at least kSegmentPixels columns in all): each
+// phase row pays a fixed cost (its taps, its edge tiles), which a long 1-D
+// signal with a large stride would otherwise pay every few pixels.
 constexpr int64_t kSegmentPixels = 512;
+constexpr int64_t kSegmentPhasePixels = 256;
 
 struct RowSegment {
   int64_t batch = 0, od = 0, oh = 0;  // the output row
   int64_t ow0 = 0, ow1 = 0;           // its columns [ow0, ow1)
 };
 
+inline int64_t row_segment_pixels(const ConvTransposePlan& p) {
+  return std::max(kSegmentPixels, kSegmentPhasePixels * p.stride[2]);
+}
 inline int64_t row_segments_per_row(const ConvTransposePlan& p) {
-  return (p.output_size[2] + kSegmentPixels - 1) / kSegmentPixels;
+  const int64_t pixels = row_segment_pixels(p);
+  return (p.output_size[2] + pixels - 1) / pixels;
 }
 inline int64_t row_segment_count(const ConvTransposePlan& p) {
   return p.batch * p.output_size[0] * p.output_size[1] * row_segments_per_row(p);
 }
 inline RowSegment row_segment(const ConvTransposePlan& p, int64_t index) {
   const int64_t segments = row_segments_per_row(p), rows = p.output_size[0] * p.output_size[1];
+  const int64_t pixels = row_segment_pixels(p);
   RowSegment s;
-  s.ow0 = index % segments * kSegmentPixels;
-  s.ow1 = std::min(s.ow0 + kSegmentPixels, p.output_size[2]);
+  s.ow0 = index % segments * pixels;
+  s.ow1 = std::min(s.ow0 + pixels, p.output_size[2]);
   const int64_t row = index / segments % rows;
   s.od = row / p.output_size[1];
   s.oh = row % p.output_size[1];
