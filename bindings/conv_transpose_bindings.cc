@@ -79,7 +79,6 @@ ctw::ConvTransposeArgs core_args(const std::string& name, const std::string& pad
 }
 
 // Filters planned and packed once, for many runs (createConvTranspose).
-// Filters planned and packed once, for many runs (createConvTranspose).
 // kernel: "auto" (the core's choice) or a fast kernel's name, forced.
 class PreparedFilters {
  public:
@@ -88,11 +87,7 @@ class PreparedFilters {
     args.input_dtype = args.filter_dtype;
     status_ = ctw::plan_filters(args, &plan_);
     if (status_.ok()) status_ = ctw::fast_kernel_from_name(name, kernel, &kernel_);
-    if (status_.ok() && !ctw::fast_kernel_serves(kernel_, plan_)) {
-      status_ = ctw::Status::Error((name.empty() ? std::string("conv_transpose") : name) + ": kernel='" + kernel +
-                                   "' serves 1 to 4 output channels; the filters have " +
-                                   std::to_string(plan_.output_channels));
-    }
+    if (status_.ok()) status_ = ctw::fast_kernel_check(name, kernel_, plan_);
   }
   std::string error() const { return status_.message(); }
   double filterElements() const { return static_cast<double>(plan_.filter_elements); }

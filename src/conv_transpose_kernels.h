@@ -34,12 +34,18 @@ enum class FastKernel {
   kIgemm,   // output channels in lanes: any output channel count
   kDot,     // input channels in lanes: 1 to 4 output channels
   kPixels,  // output pixels in lanes: 1 to 4 output channels
+  kColumns, // consecutive output columns (all width phases) in lanes: width
+            // kernel a multiple of the width stride, width dilation 1
 };
 
 // What kAuto picks for this plan (never kAuto), and whether a kernel can serve it.
 FastKernel fast_kernel_for(const ConvTransposePlan& plan);
 bool fast_kernel_serves(FastKernel kernel, const ConvTransposePlan& plan);
-// "igemm", "dot", "pixels" (or "auto"), and back: an unknown name is an
+// Ok when `kernel` can serve the plan, else an error that starts with
+// `op_name` (empty: "conv_transpose") and names the kernel, the rule and the
+// plan's values that break it.
+Status fast_kernel_check(const std::string& op_name, FastKernel kernel, const ConvTransposePlan& plan);
+// "igemm", "dot", "pixels", "columns" (or "auto"), and back: an unknown name is an
 // error that starts with `op_name` (empty: "conv_transpose") and names the
 // value and the choices.
 const char* fast_kernel_name(FastKernel kernel);
@@ -65,7 +71,7 @@ uint64_t fast_kernel_scratch_bytes(const ConvTransposePlan& plan);
 PackedFiltersPtr pack_filters(const ConvTransposePlan& plan, const void* filters, Status* status,
                               FastKernel kernel = FastKernel::kAuto, ThreadPool* pool = nullptr);
 
-// The kernel `packed` was packed for ("igemm", "dot" or "pixels").
+// The kernel `packed` was packed for ("igemm", "dot", "pixels" or "columns").
 const char* packed_kernel_name(const PackedFilters& packed);
 
 // True when `packed` was made for a plan with these kernel, channel, stride,

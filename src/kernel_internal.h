@@ -414,11 +414,13 @@ constexpr KernelOps kernel_ops_of() {
 extern const KernelOps kIgemmKernel;   // igemm_kernel.cc
 extern const KernelOps kDotKernel;     // dot_kernel.cc
 extern const KernelOps kPixelKernel;   // pixel_kernel.cc
+extern const KernelOps kColumnsKernel; // columns_kernel.cc
 
 inline const KernelOps& kernel_ops(FastKernel kind) {
   switch (kind) {
     case FastKernel::kDot: return kDotKernel;
     case FastKernel::kPixels: return kPixelKernel;
+    case FastKernel::kColumns: return kColumnsKernel;
     default: return kIgemmKernel;
   }
 }

@@ -172,7 +172,7 @@ export function convTranspose(
 export const conv_transpose = convTranspose;
 
 /** The fast kernels, by where their vector lanes go (see README, "How it works"). */
-export type FastKernel = 'auto' | 'igemm' | 'dot' | 'pixels';
+export type FastKernel = 'auto' | 'igemm' | 'dot' | 'pixels' | 'columns';
 
 export interface ConvTransposeOptions {
   strides: number | readonly number[];
@@ -182,9 +182,10 @@ export interface ConvTransposeOptions {
   name?: string | null;
   /**
    * Which fast kernel runs: 'auto' (default) lets the core choose by the
-   * channel counts; 'igemm' (any shape), 'dot' or 'pixels' (1-4 output
-   * channels) force one. For benchmarks and diagnostics; results agree
-   * within rounding.
+   * channel counts and the width window; 'igemm' (any shape), 'dot' or
+   * 'pixels' (1-4 output channels), 'columns' (filter width a multiple of
+   * a width stride >= 2, width dilation 1) force one. For benchmarks and
+   * diagnostics; results agree within rounding.
    */
   kernel?: FastKernel;
 }
@@ -195,7 +196,7 @@ export interface PreparedConvTranspose {
   run(input: TensorLike | TfjsTensorLike, outputShape: readonly number[] | ArrayLike<number> | TfjsTensorLike): Tensor;
   /** Frees the packed filters in wasm memory. The operator cannot run after this. */
   dispose(): void;
-  /** The fast kernel that runs: 'igemm', 'dot' or 'pixels'. */
+  /** The fast kernel that runs: 'igemm', 'dot', 'pixels' or 'columns'. */
   readonly kernel: string;
 }
 

@@ -354,10 +354,11 @@ double tolerance(DType t, int64_t terms, double abs_sum, double a, double b) {
 }
 
 // The fast kernels that can serve a plan: the automatic choice, then each
-// kernel forced (every narrow plan runs all three kernels).
+// kernel forced (every narrow plan runs dot and pixels too; a width kernel that
+// is a multiple of the width stride, columns).
 std::vector<ctw::FastKernel> kernels_for(const ConvTransposePlan& p) {
   std::vector<ctw::FastKernel> out = {ctw::FastKernel::kAuto};
-  for (ctw::FastKernel k : {ctw::FastKernel::kIgemm, ctw::FastKernel::kDot, ctw::FastKernel::kPixels}) {
+  for (ctw::FastKernel k : {ctw::FastKernel::kIgemm, ctw::FastKernel::kDot, ctw::FastKernel::kPixels, ctw::FastKernel::kColumns}) {
     if (ctw::fast_kernel_serves(k, p)) out.push_back(k);
   }
   return out;
@@ -633,7 +634,7 @@ TEST(Kernel, ExplicitPaddingCrops) {
 //     start and end inside or outside each tap's reach;
 //   - pixels in lanes (pixel_kernel.cc): zero-padded planar rows, tiles
 //     masked at the edges of each tap's reach.
-// Work items own 512-column stretches of output rows across phases.
+// Work items own stretches of output rows (at least 512 columns) across phases.
 TEST(Kernel, NarrowOutputChannels) {
   for (DType t : kAllTypes) {
     for (int64_t cout = 1; cout <= 4; ++cout) {
@@ -666,6 +667,56 @@ TEST(Kernel, NarrowOutputChannels) {
   }
 }
 
+// Width kernels a multiple of the width stride: the output-column kernel
+// (columns_kernel.cc), run on each plan with every other kernel that serves
+// it. Macro pixels (s output columns) whose input window passes an end of
+// the input row (the edge path), padding that is not a multiple of the
+// stride (macro pixels cut by the output's ends), inputs narrower than a
+// window, filter rows (kd, kh) not evenly spaced (3-D), several blocks of
+// (column, channel) values, channels first.
+TEST(Kernel, ColumnsKernel) {
+  for (DType t : kAllTypes) {
+    const uint64_t seed = 3300 + 100 * static_cast<uint64_t>(t);
+    std::vector<Spec> specs = {
+        // A signal interpolation filter: 64 taps, stride 8, SAME pads 28 on the left.
+        make_spec(1, false, t, 1, 1, 1, {300}, {64}, {8}, {1}, "SAME"),
+        make_spec(1, true, t, 2, 3, 2, {50}, {16}, {4}, {1}, "VALID"),
+        // Windows of 8 macro taps on a 3-pixel input.
+        make_spec(1, false, t, 1, 2, 1, {3}, {32}, {4}, {1}, "SAME"),
+        make_spec(2, false, t, 1, 64, 3, {9, 13}, {4, 4}, {2, 2}, {1, 1}, "SAME"),
+        make_spec(2, true, t, 2, 5, 4, {6, 7}, {3, 4}, {2, 2}, {2, 1}, "SAME"),
+        // Nine output channels: 18 values per macro pixel, several blocks.
+        make_spec(2, false, t, 1, 4, 9, {5, 6}, {4, 4}, {2, 2}, {1, 1}, "VALID"),
+        make_spec(3, false, t, 1, 5, 2, {3, 4, 5}, {3, 3, 4}, {2, 2, 2}, {1, 1, 1}, "SAME"),
+    };
+    Spec explicit_pads = make_spec(2, t == DType::kFloat16, t, 1, 3, 2, {4, 9}, {2, 6}, {1, 3}, {1, 1}, "EXPLICIT");
+    explicit_pads.pad_before = {0, 4};
+    explicit_pads.pad_after = {1, 5};
+    choose_output(&explicit_pads);
+    specs.push_back(explicit_pads);
+    for (size_t i = 0; i < specs.size(); ++i) {
+      Rng rng(seed + i);
+      Problem pr;
+      ASSERT_TRUE(make_problem(specs[i], rng, &pr, false));
+      ASSERT_TRUE(ctw::fast_kernel_serves(ctw::FastKernel::kColumns, pr.plan)) << specs[i].describe();
+      check_problem(pr);
+      if (HasFatalFailure()) return;
+    }
+  }
+  // A kernel width that is not a multiple of the stride, or dilated, is refused by name.
+  for (const Spec& sp : {make_spec(1, false, DType::kFloat32, 1, 2, 1, {10}, {5}, {2}, {1}, "SAME"),
+                         make_spec(1, false, DType::kFloat32, 1, 2, 1, {10}, {4}, {2}, {2}, "SAME"),
+                         make_spec(1, false, DType::kFloat32, 1, 2, 1, {10}, {4}, {1}, {1}, "SAME")}) {
+    Rng rng(3390);
+    Problem pr;
+    ASSERT_TRUE(make_problem(sp, rng, &pr, false));
+    ctw::Status st;
+    EXPECT_EQ(ctw::pack_filters(pr.plan, pr.filters.data(), &st, ctw::FastKernel::kColumns), nullptr);
+    EXPECT_NE(st.message().find("kernel='columns' serves filters whose width is a multiple of the width stride"),
+              std::string::npos) << st.message();
+  }
+}
+
 // The automatic choice: output-channel lanes above 4 output channels; below,
 // pixel lanes from few input channels and input-channel lanes from many. A
 // forced narrow kernel refuses a wide output.
@@ -683,11 +734,33 @@ TEST(Kernel, KernelChoice) {
     EXPECT_EQ(ctw::fast_kernel_for(plan_for(64, cout).plan), ctw::FastKernel::kDot) << cout;
   }
   for (int64_t cin : {1, 3, 64}) EXPECT_EQ(ctw::fast_kernel_for(plan_for(cin, 5).plan), ctw::FastKernel::kIgemm);
+  // A 1-D filter whose width is a multiple of its stride: output-column lanes
+  // when stride x output channels fill two vectors and K = taps per phase x
+  // input channels is at least 4; 2-D filters keep the other kernels.
+  auto plan_1d = [](int64_t cin, int64_t cout, int64_t k, int64_t s) {
+    Rng rng(3001);
+    Problem pr;
+    EXPECT_TRUE(make_problem(make_spec(1, false, DType::kFloat32, 1, cin, cout, {40}, {k}, {s}, {1}, "SAME"), rng, &pr, false));
+    return pr;
+  };
+  EXPECT_EQ(ctw::fast_kernel_for(plan_1d(1, 1, 64, 8).plan), ctw::FastKernel::kColumns);
+  EXPECT_EQ(ctw::fast_kernel_for(plan_1d(64, 1, 16, 8).plan), ctw::FastKernel::kColumns);
+  EXPECT_EQ(ctw::fast_kernel_for(plan_1d(17, 2, 8, 4).plan), ctw::FastKernel::kColumns);
+  EXPECT_NE(ctw::fast_kernel_for(plan_1d(1, 1, 16, 8).plan), ctw::FastKernel::kColumns);  // K = 2
+  EXPECT_NE(ctw::fast_kernel_for(plan_1d(1, 1, 32, 4).plan), ctw::FastKernel::kColumns);  // 4 values
+  EXPECT_NE(ctw::fast_kernel_for(plan_1d(1, 1, 20, 8).plan), ctw::FastKernel::kColumns);  // 20 % 8 != 0
+  EXPECT_EQ(ctw::fast_kernel_for(plan_1d(64, 9, 16, 8).plan), ctw::FastKernel::kIgemm);
+  {
+    Rng rng(3002);
+    Problem pr;
+    ASSERT_TRUE(make_problem(make_spec(2, false, DType::kFloat32, 1, 64, 4, {8, 8}, {4, 4}, {2, 2}, {1, 1}, "SAME"), rng, &pr, false));
+    EXPECT_EQ(ctw::fast_kernel_for(pr.plan), ctw::FastKernel::kDot);
+  }
   const Problem wide = plan_for(8, 5);
   for (ctw::FastKernel k : {ctw::FastKernel::kDot, ctw::FastKernel::kPixels}) {
     ctw::Status st;
     EXPECT_EQ(ctw::pack_filters(wide.plan, wide.filters.data(), &st, k), nullptr);
-    EXPECT_NE(st.message().find("at most 4 output channels"), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find("serves 1 to 4 output channels; the filters have 5"), std::string::npos) << st.message();
   }
 }
 
@@ -710,7 +783,7 @@ TEST(Kernel, NonFiniteWeightsStayOutOfUnreachedOutputs) {
   };
   // Kernels wider than the stride, so that the corner taps fall outside the
   // input for the outputs near every edge.
-  const Window windows[] = {{3, 1}, {5, 2}, {4, 3}};
+  const Window windows[] = {{3, 1}, {5, 2}, {4, 3}, {4, 2}};  // {4, 2}: the columns kernel too
   for (DType t : kAllTypes) {
     for (int64_t cin : {2, 5, 8}) {  // every kernel that serves the plan runs (padded channels and not)
       for (int64_t cout : {1, 3, 4, 6}) {

@@ -515,9 +515,10 @@ void run_and_compare(const Decoded& d, const ConvTransposePlan& plan) {
     if (!s.ok()) fail(a, "conv_transpose_fast (prepared) failed: " + s.message());
   }
   // Every other fast kernel that can serve the plan (1-4 output channels:
-  // all three), forced, is held to the reference below like the chosen one.
+  // dot and pixels; a width kernel that is a multiple of the width stride:
+  // columns), forced, is held to the reference below like the chosen one.
   std::vector<std::pair<ctw::FastKernel, Buffer>> others;
-  for (ctw::FastKernel k : {ctw::FastKernel::kIgemm, ctw::FastKernel::kDot, ctw::FastKernel::kPixels}) {
+  for (ctw::FastKernel k : {ctw::FastKernel::kIgemm, ctw::FastKernel::kDot, ctw::FastKernel::kPixels, ctw::FastKernel::kColumns}) {
     if (k == ctw::fast_kernel_for(plan) || !ctw::fast_kernel_serves(k, plan)) continue;
     others.emplace_back(k, Buffer(t, out_n));
     Buffer& b = others.back().second;

@@ -360,10 +360,12 @@ describe('sizes too large to compute throw an Error quickly', () => {
 describe('the prepared form\'s kernel option', () => {
   const w = (cout) => ({ data: new Float32Array(9 * cout * 2), shape: [3, 3, cout, 2] });
   test.each([
-    ['an unknown name', 'bogus', 2, /conv_transpose: kernel='bogus' is not one of 'auto', 'igemm', 'dot', 'pixels'/],
+    ['an unknown name', 'bogus', 2, /conv_transpose: kernel='bogus' is not one of 'auto', 'igemm', 'dot', 'pixels', 'columns'/],
     ['the wrong case', 'DOT', 2, /kernel='DOT' is not one of/],
     ['a narrow kernel for 5 output channels', 'dot', 5, /kernel='dot' serves 1 to 4 output channels; the filters have 5/],
     ['pixels for 9 output channels', 'pixels', 9, /kernel='pixels' serves 1 to 4 output channels; the filters have 9/],
+    ['columns for a 3-wide kernel at stride 2', 'columns', 2,
+      /kernel='columns' serves filters whose width is a multiple of the width stride \(stride at least 2, dilation 1\); here width 3, stride 2, dilation 1/],
   ])('%s is an ArgumentError naming the value and the rule', (_, kernel, cout, message) => {
     let err;
     try {

@@ -545,18 +545,37 @@ describe('larger cases', () => {
 // ---------------------------------------------------------------------------
 
 describe('every fast kernel, forced, against the reference', () => {
-  // The core picks one of three kernels by the channel counts; the prepared
-  // form's `kernel` option forces one, so each is checked on the same cases
-  // (1-4 output channels: all three; wider: igemm only). float32 bound as above.
+  // The core picks one of four kernels by the channel counts and the width
+  // window; the prepared form's `kernel` option forces one, so each is
+  // checked on the same cases (igemm: all; dot and pixels: 1-4 output
+  // channels; columns: width kernel a multiple of a width stride >= 2,
+  // width dilation 1). float32 bound as above.
   const rng = R.mulberry32(4400);
   const cases = [];
   for (let i = 0; i < 24; i++) {
     cases.push(R.randomCase(rng, { N: 1 + (i % 3), channelsFirst: i % 4 === 3, dMax: 2, channels: [1, 2, 3, 4, 8, 24, 33] }));
   }
+  // Width kernels that are multiples of the stride: a 64-tap stride-8 signal
+  // filter (SAME pads 28: macro pixels cut at both ends), 4x4 / 2, channels first, 3-D.
+  const fold = (o) => R.makeCase(rng, { batch: 1, dilations: o.kSp.map(() => 1), ...o });
+  cases.push(
+    fold({ channelsFirst: false, cin: 1, cout: 1, inSp: [150], kSp: [64], strides: [8], padding: 'SAME', outSp: [1200] }),
+    fold({ channelsFirst: true, cin: 17, cout: 2, inSp: [40], kSp: [8], strides: [4], padding: 'VALID', outSp: [164] }),
+    fold({ channelsFirst: false, cin: 24, cout: 3, inSp: [7, 9], kSp: [4, 4], strides: [2, 2], padding: 'SAME', outSp: [14, 18] }),
+    fold({ channelsFirst: true, cin: 5, cout: 8, inSp: [3, 4, 5], kSp: [3, 2, 6], strides: [2, 1, 3], padding: 'SAME', outSp: [6, 4, 15] }),
+  );
+  const foldsWidth = (c) => {
+    const N = c.xShape.length - 2;
+    const s = c.strides[N - 1], d = c.dilations[N - 1], k = c.wShape[N - 1];
+    return s >= 2 && d === 1 && k % s === 0;
+  };
+  test('the width-folding cases are served by the columns kernel', () => {
+    expect(cases.filter(foldsWidth).length).toBeGreaterThanOrEqual(4);
+  });
   test.each(rows(cases))('case %i: %s', (i, desc, c) => {
     const N = c.xShape.length - 2;
     const cout = c.wShape[N];
-    const kernels = cout <= 4 ? ['igemm', 'dot', 'pixels'] : ['igemm'];
+    const kernels = [...(cout <= 4 ? ['igemm', 'dot', 'pixels'] : ['igemm']), ...(foldsWidth(c) ? ['columns'] : [])];
     const { out, absSum } = R.refFor(c);
     for (const kernel of kernels) {
       const op = lib.createConvTranspose({ data: c.w, shape: c.wShape }, {
@@ -575,7 +594,7 @@ describe('every fast kernel, forced, against the reference', () => {
 
   test("'auto' names the kernel the core chose", () => {
     const op = lib.createConvTranspose({ data: new Float32Array(9 * 3 * 64), shape: [3, 3, 3, 64] }, { strides: 2 });
-    expect(['dot', 'pixels', 'igemm']).toContain(op.kernel);
+    expect(['dot', 'pixels', 'igemm', 'columns']).toContain(op.kernel);
     op.dispose();
   });
 });

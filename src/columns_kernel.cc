@@ -1,0 +1,303 @@
+// The output-column fast kernel, for filters whose width is a multiple of
+// the width stride (dilation 1 along the width): a 1-D signal interpolator
+// (64 taps, stride 8), an upsampler with 4x4 / stride 2 or 16 / stride 8
+// kernels, when the output has few channels.
+//
+// Along the width, output column o receives input column i through tap kw
+// when o + pad = i * s + kw. Write o + pad = q * s + r (r in [0, s)) and
+// kw = m * s + r: then i = q - m. With s dividing the kernel width, every
+// (m, r) is a real tap, so the s consecutive output columns of "macro pixel"
+// q, all channels (s * C_out values, contiguous in a channels-last output),
+// are M = kw / s taps of a stride-1 transposed convolution:
+//     out[q][r, co] = sum over m, ci of x[q - m][ci] * w[m * s + r][co][ci].
+// That is a GEMM whose A rows (macro pixels) are overlapping windows of the
+// input row: read with m reversed, row q's K = M * C_in values are the
+// contiguous input x[q - M + 1 .. q][*]. Its N dimension, s * C_out, fills
+// the micro-kernel's lanes where C_out alone would not (1-4 channels), and
+// each output value is stored once, in place, with neighbouring columns in
+// one vector store (the pixel-lane kernel stores a phase's pixels s apart).
+// Depth and height keep their stride phases: an output row sums the filter
+// rows (kd, kh) whose input row exists.
+//
+// Filters are packed as [kd][kh][NR block of (r, co)][m reversed][ci][NR],
+// columns past s * C_out zero. A work item is a stretch of macro pixels of
+// one output row; it runs igemm_microkernel.h's tile over its live filter
+// rows. Tiles whose windows reach past the input's ends run row by row over
+// the part of K inside the input (no product with a missing pixel, which
+// would turn an infinite weight into NaN), and tiles whose columns reach
+// past the output's ends, channels-first outputs and 16-bit outputs go
+// through a small tile buffer.
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+
+#include "igemm_microkernel.h"
+#include "kernel_internal.h"
+
+namespace ctw {
+namespace {
+
+// Macro pixels per work item (s output columns each).
+constexpr int64_t kMacroPixelsPerItem = 64;
+
+int64_t tile_nr(DType t) { return uses_double(t) ? TileShape<double>::kNR : TileShape<float>::kNR; }
+
+// The width geometry of a plan this kernel serves.
+struct Columns {
+  int64_t s = 1;       // width stride
+  int64_t m = 1;       // taps per width phase: kernel width / s
+  int64_t values = 1;  // a macro pixel's values: s * output channels, (r, co) order
+  int64_t blocks = 1;  // NR blocks of values
+  int64_t k = 0;       // a filter row's K: m * input channels
+  int64_t q_first = 0, q_count = 0;  // the macro pixels that hold an output column
+};
+
+Columns columns_of(const ConvTransposePlan& p) {
+  Columns c;
+  c.s = p.stride[2];
+  c.m = p.kernel_size[2] / c.s;
+  c.values = c.s * p.output_channels;
+  c.blocks = (c.values + tile_nr(p.dtype) - 1) / tile_nr(p.dtype);
+  c.k = c.m * p.input_channels;
+  // Column o lies in macro pixel floor((o + pad) / s); pad_before >= 0.
+  c.q_first = p.pad_before[2] / c.s;
+  c.q_count = p.output_size[2] == 0 ? 0 : (p.output_size[2] - 1 + p.pad_before[2]) / c.s - c.q_first + 1;
+  return c;
+}
+
+// A filter row (kd, kh) whose input row exists for the item's output row.
+template <typename T>
+struct LiveRow {
+  const T* x;  // the input row, channels last
+  const T* w;  // its packed filters, block 0
+};
+
+template <typename T>
+struct Job {
+  const ConvTransposePlan* plan;
+  Columns cols;
+  const T* input;  // channels last
+  const T* packed;
+  bool finite;
+  void* output;
+  int64_t segments;  // items per output row
+  PerThread<LiveRow<T>> live;
+  PerThread<const T*> indirection;  // [live row][MR]
+};
+
+// Stores a tile's values (tile[i][j]: macro pixel q0 + i, value n0 + j),
+// dropping columns outside the output and values past the last channel.
+template <typename T, DType D>
+void store_tile(const Job<T>& job, int64_t row_index, int64_t q0, int mr, int64_t n0, const T* tile) {
+  constexpr int NR = TileShape<T>::kNR;
+  const ConvTransposePlan& p = *job.plan;
+  const int64_t cout = p.output_channels, width = p.output_size[2];
+  const int64_t nr = std::min<int64_t>(NR, job.cols.values - n0);
+  for (int i = 0; i < mr; ++i) {
+    const int64_t column0 = (q0 + i) * job.cols.s - p.pad_before[2];  // value n's column: column0 + n / cout
+    for (int64_t j = 0; j < nr; ++j) {
+      const int64_t n = n0 + j, o = column0 + n / cout, co = n % cout;
+      if (o < 0 || o >= width) continue;
+      const int64_t index = p.channels_first ? (row_index / p.output_spatial() * cout + co) * p.output_spatial() +
+                                                   row_index % p.output_spatial() + o
+                                             : (row_index + o) * cout + co;
+      store_output<D>(job.output, index, tile[i * NR + j]);
+    }
+  }
+}
+
+// One item: macro pixels [qa, qb) of one output row, every value block.
+template <typename T, DType D>
+void run_item(void* context, size_t item, int thread_index) {
+  constexpr int MR = TileShape<T>::kMR;
+  constexpr int NR = TileShape<T>::kNR;
+  const Job<T>& job = *static_cast<const Job<T>*>(context);
+  const ConvTransposePlan& p = *job.plan;
+  const Columns& c = job.cols;
+  const int64_t segment = static_cast<int64_t>(item) % job.segments;
+  const int64_t row = static_cast<int64_t>(item) / job.segments;  // (batch, od, oh)
+  const int64_t oh = row % p.output_size[1], od = row / p.output_size[1] % p.output_size[0];
+  const int64_t batch = row / p.output_size[1] / p.output_size[0];
+  const int64_t qa = c.q_first + segment * kMacroPixelsPerItem;
+  const int64_t qb = std::min(qa + kMacroPixelsPerItem, c.q_first + c.q_count);
+  // Pixel (batch, od, oh, column 0), counted over the batch's pixels (see store_tile for the element index).
+  const int64_t spatial = (od * p.output_size[1] + oh) * p.output_size[2];
+  const int64_t row_index = batch * p.output_spatial() + spatial;
+
+  // The filter rows that reach this output row.
+  LiveRow<T>* live = job.live.slice(thread_index);
+  int rows = 0;
+  const int64_t tap_elements = c.blocks * c.k * NR;
+  const int64_t width = p.input_size[2], cin = p.input_channels;
+  for (int64_t kd = 0; kd < p.kernel_size[0]; ++kd) {
+    const int64_t nd = od + p.pad_before[0] - kd * p.dilation[0];
+    if (floor_mod(nd, p.stride[0]) != 0) continue;
+    const int64_t id = nd / p.stride[0];
+    if (id < 0 || id >= p.input_size[0]) continue;
+    for (int64_t kh = 0; kh < p.kernel_size[1]; ++kh) {
+      const int64_t nh = oh + p.pad_before[1] - kh * p.dilation[1];
+      if (floor_mod(nh, p.stride[1]) != 0) continue;
+      const int64_t ih = nh / p.stride[1];
+      if (ih < 0 || ih >= p.input_size[1]) continue;
+      live[rows].x = job.input + ((batch * p.input_size[0] + id) * p.input_size[1] + ih) * width * cin;
+      live[rows].w = job.packed + (kd * p.kernel_size[1] + kh) * tap_elements;
+      ++rows;
+    }
+  }
+
+  // Filter rows a fixed number of packed rows apart (always in 1-D and 2-D:
+  // the live kh form an arithmetic progression) run as one tap list.
+  const int64_t row_step = rows > 1 ? live[1].w - live[0].w : tap_elements;
+  bool uniform = true;
+  for (int r = 2; r < rows; ++r) uniform = uniform && live[r].w - live[r - 1].w == row_step;
+
+  // Stores go straight to the output where a tile's columns and channels lie in it.
+  constexpr bool kDirect = D == DType::kFloat32 || D == DType::kFloat64;
+  const bool direct = kDirect && !p.channels_first;
+  T tile[MR * NR];
+  T* tile_rows[MR];
+  const T** a = job.indirection.slice(thread_index);
+  for (int64_t nb = 0; nb < c.blocks; ++nb) {
+    const int64_t n0 = nb * NR;
+    const int nr = static_cast<int>(std::min<int64_t>(NR, c.values - n0));
+    for (int64_t q = qa; q < qb; q += MR) {
+      const int mr = static_cast<int>(std::min<int64_t>(MR, qb - q));
+      // Windows [q - M + 1, q + mr - 1] inside the input; columns inside the output.
+      const bool inside = mr == MR && q - c.m + 1 >= 0 && q + MR - 1 < width;
+      const bool in_output = q * c.s - p.pad_before[2] >= 0 &&
+                             (q + MR) * c.s - p.pad_before[2] <= p.output_size[2];
+      if (rows == 0) {
+        std::fill(tile, tile + MR * NR, T(0));
+        store_tile<T, D>(job, row_index, q, mr, n0, tile);
+        continue;
+      }
+      if (inside) {
+        for (int r = 0; r < rows; ++r)
+          for (int i = 0; i < MR; ++i) a[r * MR + i] = live[r].x + (q + i - c.m + 1) * cin;
+        const bool straight = direct && in_output;
+        for (int i = 0; i < MR; ++i) {
+          tile_rows[i] = straight ? static_cast<T*>(job.output) + (row_index + (q + i) * c.s - p.pad_before[2]) *
+                                                                          p.output_channels + n0
+                                  : tile + i * NR;
+        }
+        // No row of a is a zero row (every window is inside the input).
+        if (uniform) {
+          const TileOutput<T> out = {tile_rows, 1, MR, straight ? nr : NR, false};
+          igemm_microkernel<T>(rows, static_cast<size_t>(c.k), a, 0, live[0].w + n0 * c.k,
+                               static_cast<size_t>(row_step), nullptr, job.finite, out);
+        } else {
+          for (int r = 0; r < rows; ++r) {
+            const TileOutput<T> out = {tile_rows, 1, MR, straight ? nr : NR, r > 0};
+            igemm_microkernel<T>(1, static_cast<size_t>(c.k), a + r * MR, 0, live[r].w + n0 * c.k, 0, nullptr,
+                                 job.finite, out);
+          }
+        }
+        if (!straight) store_tile<T, D>(job, row_index, q, mr, n0, tile);
+        continue;
+      }
+      // Edge tile: each macro pixel over the taps m whose input column q - m exists.
+      for (int i = 0; i < mr; ++i) {
+        typename Vec16<T>::type acc0{}, acc1{};
+        const int64_t qi = q + i;
+        const int64_t m_lo = std::max<int64_t>(0, qi - width + 1), m_hi = std::min<int64_t>(c.m - 1, qi);
+        if (m_lo <= m_hi) {
+          // K runs over m reversed: m' = M - 1 - m, element m' * cin + ci reads x[qi - M + 1 + m'][ci].
+          const int64_t k0 = (c.m - 1 - m_hi) * cin, k1 = (c.m - m_lo) * cin;
+          for (int r = 0; r < rows; ++r) {
+            igemm_row<T>(live[r].x + (qi - c.m + 1) * cin + k0, live[r].w + n0 * c.k + k0 * NR,
+                         static_cast<size_t>(k1 - k0), acc0, acc1);
+          }
+        }
+        store_vec(tile + i * NR, acc0);
+        store_vec(tile + i * NR + Vec16<T>::kLanes, acc1);
+      }
+      store_tile<T, D>(job, row_index, q, mr, n0, tile);
+    }
+  }
+}
+
+// The parts kernel_ops_of (kernel_internal.h) assembles into the entry points.
+struct ColumnsKernel {
+  static int64_t packed_elements(const ConvTransposePlan& plan) {
+    const Columns c = columns_of(plan);
+    return plan.kernel_size[0] * plan.kernel_size[1] * c.blocks * c.k * tile_nr(plan.dtype);
+  }
+
+  static uint64_t scratch_bytes(const ConvTransposePlan& plan) {
+    const uint64_t rows = static_cast<uint64_t>(plan.kernel_size[0] * plan.kernel_size[1]);
+    return channels_last_input_bytes(plan, plan.input_channels) +
+           per_thread_bytes(rows * 2 * sizeof(void*)) + per_thread_bytes(rows * 4 * sizeof(void*));
+  }
+
+  // [kd][kh][block][m reversed][ci][NR] from the filters' [kd][kh][kw][co][ci].
+  template <typename T, typename S, typename Convert>
+  static void pack(const ConvTransposePlan& plan, const S* filters, PackedFilters* packed, Convert convert,
+                   ThreadPool* /*pool: packed once, small for the shapes this kernel is chosen for*/) {
+    constexpr int64_t NR = TileShape<T>::kNR;
+    const Columns c = columns_of(plan);
+    const int64_t cin = plan.input_channels, cout = plan.output_channels, kw = plan.kernel_size[2];
+    T* dst = static_cast<T*>(packed->data);
+    T probe = 0;
+    for (int64_t row = 0; row < plan.kernel_size[0] * plan.kernel_size[1]; ++row) {
+      for (int64_t nb = 0; nb < c.blocks; ++nb) {
+        for (int64_t mr = 0; mr < c.m; ++mr) {
+          const int64_t m = c.m - 1 - mr;
+          for (int64_t ci = 0; ci < cin; ++ci, dst += NR) {
+            for (int64_t j = 0; j < NR; ++j) {
+              const int64_t n = nb * NR + j;
+              if (n >= c.values) {
+                dst[j] = T(0);
+                continue;
+              }
+              const int64_t tap = row * kw + m * c.s + n / cout;  // kw = m * s + r
+              dst[j] = convert(filters[(tap * cout + n % cout) * cin + ci]);
+              probe += dst[j] * T(0);
+            }
+          }
+        }
+      }
+    }
+    packed->finite = probe == T(0);
+  }
+
+  template <typename T>
+  static Status run(const ConvTransposePlan& p, const PackedFilters& packed, const void* input, void* output,
+                   ThreadPool* pool) {
+    constexpr int MR = TileShape<T>::kMR;
+    Job<T> job;
+    job.plan = &p;
+    job.cols = columns_of(p);
+    job.packed = static_cast<const T*>(packed.data);
+    job.finite = packed.finite;
+    job.output = output;
+    job.segments = (job.cols.q_count + kMacroPixelsPerItem - 1) / kMacroPixelsPerItem;
+    const int64_t items = p.batch * p.output_size[0] * p.output_size[1] * job.segments;
+    if (items == 0) return Status::Ok();
+    void* owned = nullptr;
+    job.input = channels_last_input<T>(p, input, p.input_channels, pool, &owned);
+    const int threads = pool ? pool->threads() : 1;
+    const size_t rows = static_cast<size_t>(std::max<int64_t>(p.kernel_size[0] * p.kernel_size[1], 1));
+    const bool allocated = (job.input || p.input_elements == 0) && job.live.allocate(rows, threads) &&
+                           job.indirection.allocate(rows * MR, threads);
+    if (allocated) {
+      ThreadPool::Task task = nullptr;
+      with_output_dtype(p.dtype, [&](auto d) {
+        constexpr DType D = decltype(d)::value;
+        if constexpr ((D == DType::kFloat64) == std::is_same<T, double>::value) task = &run_item<T, D>;
+      });
+      if (pool) {
+        pool->parallel_for(static_cast<size_t>(items), task, &job);
+      } else {
+        for (int64_t i = 0; i < items; ++i) task(&job, static_cast<size_t>(i), 0);
+      }
+    }
+    std::free(owned);
+    return allocated ? Status::Ok() : Status::Error("conv_transpose: out of memory for kernel scratch");
+  }
+};
+
+}  // namespace
+
+const KernelOps kColumnsKernel = kernel_ops_of<ColumnsKernel>();
+
+}  // namespace ctw
