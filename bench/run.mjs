@@ -14,6 +14,9 @@
 //                 filters handed over once; falls back to convTranspose if the
 //                 build has no prepared form, and says so)
 //   ours-1t       the same on 1 thread (init({ numThreads: 1 }))
+//   ours-into     the prepared form, all threads, writing into one output array
+//                 reused across runs (run(input, shape, { output })): the same
+//                 work without allocating the result; not in the ratios
 //   ours-call     this library, all threads, one-call form convTranspose()
 //   ours-call-1t  the one-call form on 1 thread
 //   tfjs-wasm     @tensorflow/tfjs-backend-wasm: tf.conv2dTranspose /
@@ -88,10 +91,11 @@ const SHAPES = [
     note: '3-D, odd sizes, 17 -> 3 channels, stride 3' },
 ];
 
-const PEERS = ['ours', 'ours-1t', 'ours-call', 'ours-call-1t', 'tfjs-wasm', 'tfjs-cpu', 'ort'];
+const PEERS = ['ours', 'ours-1t', 'ours-into', 'ours-call', 'ours-call-1t', 'tfjs-wasm', 'tfjs-cpu', 'ort'];
 const PEER_LABEL = {
   ours: 'ours (prepared, all threads)',
   'ours-1t': 'ours (prepared, 1 thread)',
+  'ours-into': 'ours (prepared, all threads, into a reused output array)',
   'ours-call': 'ours (one-call, all threads)',
   'ours-call-1t': 'ours (one-call, 1 thread)',
   'tfjs-wasm': 'tfjs-backend-wasm 4.22',
@@ -419,6 +423,15 @@ async function makePeers(opts, env) {
     });
     return { run: () => op.run(x, sh.output).data, dispose: () => op.dispose(), restore: () => lib.init({ numThreads: threads }), kernel: op.kernel };
   };
+  const oursInto = (threads) => async (sh, d) => {
+    await lib.init({ numThreads: threads });
+    const x = { data: d.x, shape: sh.input };
+    const op = lib.createConvTranspose({ data: d.f, shape: sh.filterShape }, {
+      strides: sh.strides, padding: sh.padding, dataFormat: null, dilations: null,
+    });
+    const output = new Float32Array(sh.output.reduce((a, b) => a * b, 1));
+    return { run: () => op.run(x, sh.output, { output }).data, dispose: () => op.dispose(), restore: () => lib.init({ numThreads: threads }), kernel: op.kernel };
+  };
   const oursCall = (threads) => async (sh, d) => {
     await lib.init({ numThreads: threads });
     const x = { data: d.x, shape: sh.input };
@@ -427,6 +440,7 @@ async function makePeers(opts, env) {
   };
   peers.ours = oursPrepared(env.threads);
   peers['ours-1t'] = oursPrepared(1);
+  if (prepared) peers['ours-into'] = oursInto(env.threads);
   peers['ours-call'] = oursCall(env.threads);
   peers['ours-call-1t'] = oursCall(1);
 
@@ -892,6 +906,7 @@ async function main() {
   ];
   if (has('ours')) cols.push(['ours ms', (e) => cellMs(e.cells.ours)], ['ours GFLOP/s', (e) => fmtGf(e.cells.ours?.gflops)]);
   if (has('ours-1t')) cols.push(['ours 1T GFLOP/s', (e) => fmtGf(e.cells['ours-1t']?.gflops)]);
+  if (has('ours-into')) cols.push(['ours into-array ms', (e) => cellMs(e.cells['ours-into'])]);
   if (has('ours-call')) cols.push(['ours one-call ms', (e) => cellMs(e.cells['ours-call'])]);
   if (has('ours-call-1t')) cols.push(['ours one-call 1T ms', (e) => cellMs(e.cells['ours-call-1t'])]);
   if (has('tfjs-wasm')) cols.push(['tfjs-wasm ms', (e) => cellMs(e.cells['tfjs-wasm'])]);

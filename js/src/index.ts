@@ -85,9 +85,30 @@ function view(dtype: DType, buffer: ArrayBuffer, byteOffset: number, length: num
 
 type FilterSource = { kind: 'tensor'; tensor: Tensor } | { kind: 'prepared'; prepared: PreparedFilters };
 
+type OutputArray = Float32Array | Float64Array | Uint16Array;
+
+const OUTPUT_TYPE: Record<DType, string> = {
+  float32: 'Float32Array', float64: 'Float64Array', float16: 'Uint16Array', bfloat16: 'Uint16Array',
+};
+
+// The caller's output array, if it fits the call: the dtype's array type and exactly the output's length.
+function checkOutput(opName: string, out: unknown, dtype: DType, elements: number, shape: readonly number[]): OutputArray {
+  const want = OUTPUT_TYPE[dtype];
+  // The built-in tag, not instanceof: arrays from another realm (a vm context, an iframe) fit too.
+  const got = out === null || typeof out !== 'object' ? String(out) : Object.prototype.toString.call(out).slice(8, -1);
+  if (got !== want) {
+    throw new ArgumentError(`${opName}: options.output must be a ${want} for dtype ${dtype}, got ${got}`);
+  }
+  const arr = out as OutputArray;
+  if (arr.length !== elements) {
+    throw new ArgumentError(`${opName}: options.output has ${arr.length} elements but output_shape=[${shape.join(', ')}] needs ${elements}`);
+  }
+  return arr;
+}
+
 // Plans one call in the core, then allocates, copies in, runs, copies out
-// and frees, on every path.
-function execute(mod: CoreModule, opName: string, args: CoreArgs, x: Tensor, filters: FilterSource): Tensor {
+// (into `output` when given, else a new array) and frees, on every path.
+function execute(mod: CoreModule, opName: string, args: CoreArgs, x: Tensor, filters: FilterSource, output?: unknown): Tensor {
   const call = new mod.PlannedCall(args.name, args.padding, args.dataFormat, encodeArgs(args));
   const ptrs: number[] = [];
   try {
@@ -98,6 +119,7 @@ function execute(mod: CoreModule, opName: string, args: CoreArgs, x: Tensor, fil
     if (x.data.length !== inElems) {
       throw new ArgumentError(`${opName}: input.data has ${x.data.length} elements but input.shape=[${x.shape.join(', ')}] needs ${inElems}`);
     }
+    const into = output === undefined ? null : checkOutput(opName, output, x.dtype, outElems, args.outputShape);
     const bytes = DTYPE_BYTES[x.dtype];
     const alloc = (elements: number, what: string) => {
       const p = mod._malloc(Math.max(1, elements * bytes));
@@ -127,7 +149,14 @@ function execute(mod: CoreModule, opName: string, args: CoreArgs, x: Tensor, fil
     }
     if (runError) throw new Error(runError);
     buffer = heap(mod);
-    const data = view(x.dtype, buffer, outPtr, outElems).slice();
+    const result = view(x.dtype, buffer, outPtr, outElems);
+    let data: OutputArray;
+    if (into) {
+      into.set(result as never);
+      data = into;
+    } else {
+      data = result.slice();
+    }
     return { data, shape: args.outputShape.slice(), dtype: x.dtype };
   } finally {
     for (const p of ptrs) mod._free(p);
@@ -190,10 +219,20 @@ export interface ConvTransposeOptions {
   kernel?: FastKernel;
 }
 
+export interface RunOptions {
+  /**
+   * Write the result into this array instead of a new one (a decoder run in
+   * a loop reuses its buffers): Float32Array for float32, Float64Array for
+   * float64, Uint16Array for float16/bfloat16 bits, with exactly the
+   * output's element count. The returned tensor's data is this array.
+   */
+  output?: Float32Array | Float64Array | Uint16Array;
+}
+
 /** A transposed convolution with its filters packed once; see createConvTranspose. */
 export interface PreparedConvTranspose {
   /** Same result as convTranspose(input, filters, outputShape, ...options). */
-  run(input: TensorLike | TfjsTensorLike, outputShape: readonly number[] | ArrayLike<number> | TfjsTensorLike): Tensor;
+  run(input: TensorLike | TfjsTensorLike, outputShape: readonly number[] | ArrayLike<number> | TfjsTensorLike, options?: RunOptions): Tensor;
   /** Frees the packed filters in wasm memory. The operator cannot run after this. */
   dispose(): void;
   /** The fast kernel that runs: 'igemm', 'dot', 'pixels' or 'columns'. */
@@ -242,11 +281,14 @@ export function createConvTranspose(filters: TensorLike | TfjsTensorLike, option
   // memory now): hold an empty array, so the caller's filters can be freed.
   const filterMeta: Tensor = { data: w.data.slice(0, 0), shape: w.shape.slice(), dtype: w.dtype };
   const op: PreparedConvTranspose = {
-    run(input, outputShape) {
+    run(input, outputShape, runOptions) {
       if (disposed) throw new Error(`${opName}: this prepared conv_transpose was disposed`);
+      if (runOptions !== undefined && (runOptions === null || typeof runOptions !== 'object')) {
+        throw new ArgumentError(`${opName}: run(input, outputShape, options) needs options to be an object like { output }, got ${String(runOptions)}`);
+      }
       const x = toTensor(opName, 'input', input);
       const args = coreArgs(opName, x, filterMeta, outputShape, window);
-      return execute(mod, opName, args, x, { kind: 'prepared', prepared });
+      return execute(mod, opName, args, x, { kind: 'prepared', prepared }, runOptions?.output);
     },
     dispose() {
       if (disposed) return;

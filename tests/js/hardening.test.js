@@ -174,6 +174,31 @@ const ERROR_KINDS = {
     },
     /does not fit|must equal|output_shape/,
   ],
+  'prepared: output array of the wrong length': [
+    (c) => {
+      const op = lib.createConvTranspose({ data: c.wd, shape: c.wShape, dtype: c.dtype }, args(c));
+      try {
+        const n = c.outShape.reduce((a, b) => a * b, 1);
+        return op.run({ data: c.xd, shape: c.xShape, dtype: c.dtype }, c.outShape, { output: new c.xd.constructor(n + 1) });
+      } finally {
+        op.dispose();
+      }
+    },
+    /options\.output has \d+ elements but output_shape=\[[\d, ]+\] needs \d+/,
+  ],
+  'prepared: output array of the wrong type': [
+    (c) => {
+      const op = lib.createConvTranspose({ data: c.wd, shape: c.wShape, dtype: c.dtype }, args(c));
+      try {
+        const n = c.outShape.reduce((a, b) => a * b, 1);
+        const Wrong = c.dtype === 'float64' ? Float32Array : Float64Array;
+        return op.run({ data: c.xd, shape: c.xShape, dtype: c.dtype }, c.outShape, { output: new Wrong(n) });
+      } finally {
+        op.dispose();
+      }
+    },
+    /options\.output must be a (Float32Array|Float64Array|Uint16Array) for dtype \w+, got (Float32Array|Float64Array)/,
+  ],
 };
 
 function expectThrows(kind, c) {
@@ -249,6 +274,44 @@ describe('memory: 10,000 mixed calls', () => {
 // ---------------------------------------------------------------------------
 // 2. Failing calls free their temporaries
 // ---------------------------------------------------------------------------
+
+describe('prepared run into a caller\'s output array', () => {
+  // The result lands in the given array (returned as the tensor's data) with
+  // the same values as a run that allocates, every dtype, against the
+  // float64 reference with the dtype's tolerance; the array is reused.
+  const cases = smallCases(520, 24);
+  test.each(cases.map((c, i) => [i, `${R.describeCase(c)} ${c.dtype}`, c]))('case %i: %s', (_i, _d, c) => {
+    const op = lib.createConvTranspose({ data: c.wd, shape: c.wShape, dtype: c.dtype }, args(c));
+    try {
+      const x = { data: c.xd, shape: c.xShape, dtype: c.dtype };
+      const fresh = op.run(x, c.outShape);
+      const out = new c.xd.constructor(fresh.data.length).fill(7);
+      for (let r = 0; r < 2; r++) {
+        const y = op.run(x, c.outShape, { output: out });
+        expect(y.data).toBe(out);
+        expect(y.shape).toEqual(c.outShape);
+        expect(Array.from(out)).toEqual(Array.from(fresh.data));
+        checkAgainstReference(c, y, 'into output');
+      }
+    } finally {
+      op.dispose();
+    }
+  });
+
+  test('options that are not an object are an ArgumentError; the operator still runs', () => {
+    const c = cases[0];
+    const op = lib.createConvTranspose({ data: c.wd, shape: c.wShape, dtype: c.dtype }, args(c));
+    try {
+      const x = { data: c.xd, shape: c.xShape, dtype: c.dtype };
+      expect(() => op.run(x, c.outShape, 5)).toThrow(lib.ArgumentError);
+      expect(() => op.run(x, c.outShape, 5)).toThrow(/options to be an object like \{ output \}, got 5/);
+      expect(() => op.run(x, c.outShape, { output: [1, 2, 3] })).toThrow(/options\.output must be a \w+ for dtype \w+, got Array/);
+      checkAgainstReference(c, op.run(x, c.outShape), 'after bad options');
+    } finally {
+      op.dispose();
+    }
+  });
+});
 
 describe('memory: error paths free what they allocated', () => {
   const cases = smallCases(601, 24);
