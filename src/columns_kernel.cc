@@ -72,8 +72,9 @@ struct LiveRow {
   const T* w;  // its packed filters, block 0
 };
 
+// On cache lines of its own, like the igemm job (igemm_kernel.cc).
 template <typename T>
-struct Job {
+struct alignas(kCacheLine) Job {
   const ConvTransposePlan* plan;
   Columns cols;
   const T* input;  // channels last

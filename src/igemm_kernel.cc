@@ -36,8 +36,11 @@ struct WorkItem {
   int64_t block_begin, block_end;  // NR channel blocks
 };
 
+// Every thread reads the job for each item while the caller's stack, right
+// after it, holds the caller's tile pointers: the job gets cache lines of its
+// own (without, S4 on two threads ran 7% slower).
 template <typename T>
-struct Job {
+struct alignas(kCacheLine) Job {
   const ConvTransposePlan* plan;
   const PackedFilters* packed;
   const T* input;   // channels last, compute type

@@ -118,6 +118,10 @@ inline size_t compute_size(DType t) { return uses_double(t) ? sizeof(double) : s
 inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 inline int64_t floor_mod(int64_t a, int64_t m) { return ((a % m) + m) % m; }
 
+// Memory that one thread writes and another reads should not share these
+// bytes (two 64-byte lines: adjacent-line prefetch pairs them).
+constexpr size_t kCacheLine = 128;
+
 // Per-thread scratch: one slice of `count` T per thread, each slice on
 // cache lines of its own. Neighbouring slices in one plain allocation share
 // a line wherever a slice's size is not a multiple of the line, and two
@@ -127,7 +131,7 @@ inline int64_t floor_mod(int64_t a, int64_t m) { return ((a % m) + m) % m; }
 template <typename T>
 class PerThread {
  public:
-  static constexpr size_t kLine = 128;  // two 64-byte lines: adjacent-line prefetch pairs them
+  static constexpr size_t kLine = kCacheLine;
   PerThread() = default;
   PerThread(const PerThread&) = delete;
   PerThread& operator=(const PerThread&) = delete;
@@ -325,7 +329,8 @@ void with_narrow_channels(int64_t channels, F&& f) {
 }
 
 // What the narrow kernels' jobs share; each kernel's Job adds its input.
-struct NarrowJob {
+// On cache lines of its own, like the igemm job (igemm_kernel.cc).
+struct alignas(kCacheLine) NarrowJob {
   const ConvTransposePlan* plan = nullptr;
   const PackedFilters* packed = nullptr;
   void* output = nullptr;
