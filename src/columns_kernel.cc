@@ -88,6 +88,9 @@ struct alignas(kCacheLine) Job {
 
 // Stores a tile's values (tile[i][j]: macro pixel q0 + i, value n0 + j),
 // dropping columns outside the output and values past the last channel.
+// Channels last, a macro pixel's values are one contiguous span of the
+// output (16-bit types rounded four at a time); channels first, each value
+// is stored on its own.
 template <typename T, DType D>
 void store_tile(const Job<T>& job, int64_t row_index, int64_t q0, int mr, int64_t n0, const T* tile) {
   constexpr int NR = TileShape<T>::kNR;
@@ -96,13 +99,22 @@ void store_tile(const Job<T>& job, int64_t row_index, int64_t q0, int mr, int64_
   const int64_t nr = std::min<int64_t>(NR, job.cols.values - n0);
   for (int i = 0; i < mr; ++i) {
     const int64_t column0 = (q0 + i) * job.cols.s - p.pad_before[2];  // value n's column: column0 + n / cout
+    const T* src = tile + i * NR;
+    if (!p.channels_first) {
+      // Values whose column lies in [0, width): n in [-column0 * cout, (width - column0) * cout).
+      const int64_t lo = std::max(n0, -column0 * cout), hi = std::min(n0 + nr, (width - column0) * cout);
+      const int64_t at = (row_index + column0) * cout;  // value n at at + n
+      if constexpr (D == DType::kFloat16 || D == DType::kBFloat16) {
+        if (lo < hi) float_to_16bit_span(src + (lo - n0), static_cast<uint16_t*>(job.output) + at + lo, hi - lo, D == DType::kFloat16);
+      } else {
+        for (int64_t n = lo; n < hi; ++n) store_output<D>(job.output, at + n, src[n - n0]);
+      }
+      continue;
+    }
+    const int64_t batch = row_index / p.output_spatial(), spatial = row_index % p.output_spatial();
     for (int64_t j = 0; j < nr; ++j) {
       const int64_t n = n0 + j, o = column0 + n / cout, co = n % cout;
-      if (o < 0 || o >= width) continue;
-      const int64_t index = p.channels_first ? (row_index / p.output_spatial() * cout + co) * p.output_spatial() +
-                                                   row_index % p.output_spatial() + o
-                                             : (row_index + o) * cout + co;
-      store_output<D>(job.output, index, tile[i * NR + j]);
+      if (o >= 0 && o < width) store_output<D>(job.output, (batch * cout + co) * p.output_spatial() + spatial + o, src[j]);
     }
   }
 }
