@@ -20,7 +20,8 @@
 // rows (kd, kh) whose input row exists.
 //
 // Filters are packed as [kd][kh][NR block of (r, co)][m reversed][ci][NR],
-// columns past s * C_out zero. A work item is a stretch of macro pixels of
+// columns past s * C_out zero, indexed by filter row (not by the tap groups
+// of PackedFilters, whose offsets this kernel does not use). A work item is a stretch of macro pixels of
 // one output row; it runs igemm_microkernel.h's tile over its live filter
 // rows. Tiles whose windows reach past the input's ends run row by row over
 // the part of K inside the input (no product with a missing pixel, which

@@ -40,7 +40,10 @@ constexpr int64_t kDotMinInputChannels[kNarrowMaxChannels] = {8, 24, 32, 24};
 constexpr int64_t kColumnsMinValues = 8;
 constexpr int64_t kColumnsMinK = 4;
 
-bool width_kernel_folds(const ConvTransposePlan& plan);
+// The columns kernel: every (width phase, tap of the phase) pair is a real tap.
+bool width_kernel_folds(const ConvTransposePlan& plan) {
+  return plan.stride[2] >= 2 && plan.dilation[2] == 1 && plan.kernel_size[2] % plan.stride[2] == 0;
+}
 
 FastKernel fast_kernel_for(const ConvTransposePlan& plan) {
   if (plan.output_channels > kNarrowMaxChannels) return FastKernel::kIgemm;
@@ -51,11 +54,6 @@ FastKernel fast_kernel_for(const ConvTransposePlan& plan) {
   }
   const int64_t at_least = kDotMinInputChannels[std::max<int64_t>(plan.output_channels, 1) - 1];
   return plan.input_channels >= at_least ? FastKernel::kDot : FastKernel::kPixels;
-}
-
-// The columns kernel: every (width phase, tap of the phase) pair is a real tap.
-bool width_kernel_folds(const ConvTransposePlan& plan) {
-  return plan.stride[2] >= 2 && plan.dilation[2] == 1 && plan.kernel_size[2] % plan.stride[2] == 0;
 }
 
 bool fast_kernel_serves(FastKernel kernel, const ConvTransposePlan& plan) {
@@ -230,7 +228,8 @@ PackedFiltersPtr pack_filters(const ConvTransposePlan& plan, const void* filters
 
   const KernelOps& ops = kernel_ops(p.kind);
   const int64_t elements = ops.packed_elements(plan);
-  // Every layout give every tap the same share of the packed data; groups follow each other.
+  // Every layout gives every tap the same share of the packed data; groups follow each other.
+  // (The columns kernel indexes its data by filter row instead and ignores these offsets.)
   const int64_t per_tap = elements / plan.kernel_spatial();
   size_t offset = 0;
   for (PackedFilters::Group& g : p.groups) {
