@@ -114,12 +114,12 @@ function usage() {
   --json PATH          where to write the results (default bench/results/latest.json)
   --threads N          "all threads" for this library (default: os.availableParallelism())
   --ort-threads N      onnxruntime-web threads (default 2)
-  --time-ms N          target timed duration per cell (default 2000, quick 150)
+  --time-ms N          target timed duration per cell (default 2000, quick 100; element-type and layout lines 60)
   --rounds N           the cells of a shape are timed in N interleaved rounds (default 8, quick 3)
-  --warmup-ms N        minimum warm-up duration per cell (default 500, quick 60)
+  --warmup-ms N        minimum warm-up duration per cell (default 500, quick 40; element-type and layout lines 30)
   --no-ceiling         skip the matrix-multiply ceiling line(s)
   --no-dtypes          skip the float64/float16/bfloat16 and layout/dilation sections (ours only)
-  --cpu-skip-s N       skip tfjs-cpu where one run is estimated over N s (default: quick 3, full never)
+  --cpu-skip-s N       skip tfjs-cpu where one run is estimated over N s (default: quick 1, full never)
   --no-prepared        measure "ours"/"ours-1t" with the one-call form even if createConvTranspose exists
   --help`;
 }
@@ -184,11 +184,14 @@ function parseArgs(argv) {
   // warmRuns runs were made (whichever is later). Timed: enough runs to fill
   // timeMs, at least minRuns (quick: a run estimated over slowRunMs gets one).
   o.policy = o.quick
-    ? { warmupMs: o.warmupMs ?? 60, warmRuns: 2, timeMs: o.timeMs ?? 150, minRuns: 3, maxRuns: 2000,
-        slowRunMs: 250, skipSlowCpuMs: (o.cpuSkipS ?? 3) * 1000, pauseMs: 10, rounds: o.rounds ?? 3 }
+    ? { warmupMs: o.warmupMs ?? 40, warmRuns: 2, timeMs: o.timeMs ?? 100, minRuns: 3, maxRuns: 2000,
+        slowRunMs: 250, skipSlowCpuMs: (o.cpuSkipS ?? 1) * 1000, pauseMs: 10, rounds: o.rounds ?? 3 }
     : { warmupMs: o.warmupMs ?? 500, warmRuns: 3, timeMs: o.timeMs ?? 2000, minRuns: 5, maxRuns: 100000,
         slowRunMs: Infinity, skipSlowCpuMs: o.cpuSkipS !== null ? o.cpuSkipS * 1000 : Infinity, pauseMs: 100,
         rounds: o.rounds ?? 8 };
+  // The element-type and layout lines (ours against ours): in quick mode
+  // shorter, so that the whole run stays under a minute.
+  o.sidePolicy = o.quick ? { ...o.policy, warmupMs: o.warmupMs ?? 30, timeMs: o.timeMs ?? 60 } : o.policy;
   return o;
 }
 
@@ -612,7 +615,7 @@ async function dtypeLines(opts, env) {
       const input = { data: wrap(x32), shape: sh.input, dtype };
       return { key: dtype, run: () => op.run(input, sh.output), op };
     });
-    const measured = await measureInterleaved(handles, opts.policy);
+    const measured = await measureInterleaved(handles, opts.sidePolicy);
     for (const h of handles) {
       h.op.dispose();
       row.gflops[h.key] = sh.flops / measured.get(h.key).medianMs / 1e6;
@@ -649,7 +652,7 @@ async function variantLines(opts, env) {
       const op = lib.createConvTranspose({ data: f, shape: sh.filterShape }, { strides: sh.strides, padding: sh.padding, dataFormat, dilations });
       return { key: label, run: () => op.run(input, outShape), op };
     });
-    const measured = await measureInterleaved(handles, opts.policy);
+    const measured = await measureInterleaved(handles, opts.sidePolicy);
     for (const h of handles) {
       h.op.dispose();
       row.gflops[h.key] = sh.flops / measured.get(h.key).medianMs / 1e6;
