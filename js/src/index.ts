@@ -11,7 +11,7 @@
 import { ArgumentError, coreArgs, DTYPE_BYTES, encodeArgs, toTensor } from './args.js';
 import type { CoreArgs, DType, Tensor, TensorLike, TfjsTensorLike } from './args.js';
 import { loadModule, unrefWorkers } from './loader.js';
-import type { CoreModule, HeapStats, InitOptions, InitResult, PreparedFilters } from './loader.js';
+import type { CoreModule, HeapStats, InitOptions, InitResult, PlannedCall, PreparedFilters } from './loader.js';
 
 export type { DType, Tensor, TensorLike, TfjsTensorLike, InitOptions, InitResult, HeapStats };
 export { ArgumentError };
@@ -106,10 +106,12 @@ function checkOutput(opName: string, out: unknown, dtype: DType, elements: numbe
   return arr;
 }
 
-// Plans one call in the core, then allocates, copies in, runs, copies out
-// (into `output` when given, else a new array) and frees, on every path.
-function execute(mod: CoreModule, opName: string, args: CoreArgs, x: Tensor, filters: FilterSource, output?: unknown): Tensor {
-  const call = new mod.PlannedCall(args.name, args.padding, args.dataFormat, encodeArgs(args));
+// Plans one call in the core (or takes `planned`, a plan the caller keeps
+// and that execute does not free), then allocates, copies in, runs, copies
+// out (into `output` when given, else a new array) and frees, on every path.
+function execute(mod: CoreModule, opName: string, args: CoreArgs, x: Tensor, filters: FilterSource, output?: unknown,
+  planned?: PlannedCall): Tensor {
+  const call = planned ?? new mod.PlannedCall(args.name, args.padding, args.dataFormat, encodeArgs(args));
   const ptrs: number[] = [];
   try {
     const error = call.error();
@@ -160,7 +162,7 @@ function execute(mod: CoreModule, opName: string, args: CoreArgs, x: Tensor, fil
     return { data, shape: args.outputShape.slice(), dtype: x.dtype };
   } finally {
     for (const p of ptrs) mod._free(p);
-    call.delete();
+    if (!planned) call.delete();
   }
 }
 
@@ -239,8 +241,20 @@ export interface PreparedConvTranspose {
   readonly kernel: string;
 }
 
-const registry =
-  typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<PreparedFilters>((p) => p.delete()) : null;
+// What a prepared operator holds in wasm memory: its packed filters and the
+// plan of its last call's shapes.
+interface PreparedHold {
+  prepared: PreparedFilters;
+  plan: { key: string; call: PlannedCall } | null;
+}
+
+function releaseHold(hold: PreparedHold): void {
+  hold.plan?.call.delete();
+  hold.plan = null;
+  hold.prepared.delete();
+}
+
+const registry = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<PreparedHold>(releaseHold) : null;
 
 /**
  * The prepared form for repeated calls with the same filters (a decoder
@@ -280,6 +294,19 @@ export function createConvTranspose(filters: TensorLike | TfjsTensorLike, option
   // Runs need the filters' shape and dtype, not their values (packed in wasm
   // memory now): hold an empty array, so the caller's filters can be freed.
   const filterMeta: Tensor = { data: w.data.slice(0, 0), shape: w.shape.slice(), dtype: w.dtype };
+  // A model runs a layer with the same shapes call after call: the core's
+  // plan of the last shapes is kept and reused while they repeat (planning
+  // through Embind is about half of a small call's fixed cost).
+  const hold: PreparedHold = { prepared, plan: null };
+  const planFor = (args: CoreArgs, x: Tensor): PlannedCall => {
+    const key = `${x.dtype}|${x.shape.join(',')}|${args.outputShape.join(',')}`;
+    if (hold.plan && hold.plan.key === key) return hold.plan.call;
+    const call = new mod.PlannedCall(args.name, args.padding, args.dataFormat, encodeArgs(args));
+    if (call.error()) return call;  // not kept: execute throws its error and the caller deletes it
+    hold.plan?.call.delete();
+    hold.plan = { key, call };
+    return call;
+  };
   const op: PreparedConvTranspose = {
     run(input, outputShape, runOptions) {
       if (disposed) throw new Error(`${opName}: this prepared conv_transpose was disposed`);
@@ -288,16 +315,21 @@ export function createConvTranspose(filters: TensorLike | TfjsTensorLike, option
       }
       const x = toTensor(opName, 'input', input);
       const args = coreArgs(opName, x, filterMeta, outputShape, window);
-      return execute(mod, opName, args, x, { kind: 'prepared', prepared }, runOptions?.output);
+      const call = planFor(args, x);
+      try {
+        return execute(mod, opName, args, x, { kind: 'prepared', prepared }, runOptions?.output, call);
+      } finally {
+        if (hold.plan?.call !== call) call.delete();
+      }
     },
     dispose() {
       if (disposed) return;
       disposed = true;
       registry?.unregister(op);
-      prepared.delete();
+      releaseHold(hold);
     },
     kernel: prepared.kernel(),
   };
-  registry?.register(op, prepared, op);
+  registry?.register(op, hold, op);
   return op;
 }

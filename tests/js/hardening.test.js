@@ -313,6 +313,29 @@ describe('prepared run into a caller\'s output array', () => {
   });
 });
 
+describe('a prepared operator over changing shapes', () => {
+  // The operator keeps the core's plan of its last shapes; a call with other
+  // shapes (or a failing one) must neither reuse it nor lose it.
+  test('input sizes A, B, failing, A, B: each result matches the float64 reference', () => {
+    const rng = R.mulberry32(530);
+    const spec = (inSp, outSp) => ({ channelsFirst: false, batch: 1, cin: 3, cout: 2, kSp: [3, 3], strides: [2, 2], dilations: [1, 1], padding: 'SAME', inSp, outSp });
+    const a = withData(R.makeCase(rng, spec([4, 5], [8, 10])), 'float32');
+    const b = withData({ ...R.makeCase(rng, spec([7, 3], [13, 6])), w: a.w }, 'float32');
+    const op = lib.createConvTranspose({ data: a.wd, shape: a.wShape }, args(a));
+    try {
+      const runCase = (c) => checkAgainstReference(c, op.run({ data: c.xd, shape: c.xShape }, c.outShape), 'changing shapes');
+      runCase(a);
+      runCase(b);
+      expect(() => op.run({ data: a.xd, shape: a.xShape }, [1, 9, 10, 2])).toThrow(/output_shape/);
+      runCase(a);
+      runCase(a);
+      runCase(b);
+    } finally {
+      op.dispose();
+    }
+  });
+});
+
 describe('memory: error paths free what they allocated', () => {
   const cases = smallCases(601, 24);
   test.each(Object.keys(ERROR_KINDS))('1,000 failing calls: %s', (kind) => {
