@@ -410,7 +410,8 @@ async function makePeers(opts, env) {
   const prepared = opts.prepared && typeof lib.createConvTranspose === 'function';
   env.preparedAvailable = prepared;
 
-  const oursPrepared = (threads) => async (sh, d) => {
+  // into: write every run's result into one reused output array (run(x, shape, { output })).
+  const oursPrepared = (threads, into = false) => async (sh, d) => {
     await lib.init({ numThreads: threads });
     const x = { data: d.x, shape: sh.input };
     if (!prepared) {
@@ -424,16 +425,8 @@ async function makePeers(opts, env) {
     const op = lib.createConvTranspose({ data: d.f, shape: sh.filterShape }, {
       strides: sh.strides, padding: sh.padding, dataFormat: null, dilations: null,
     });
-    return { run: () => op.run(x, sh.output).data, dispose: () => op.dispose(), restore: () => lib.init({ numThreads: threads }), kernel: op.kernel };
-  };
-  const oursInto = (threads) => async (sh, d) => {
-    await lib.init({ numThreads: threads });
-    const x = { data: d.x, shape: sh.input };
-    const op = lib.createConvTranspose({ data: d.f, shape: sh.filterShape }, {
-      strides: sh.strides, padding: sh.padding, dataFormat: null, dilations: null,
-    });
-    const output = new Float32Array(sh.output.reduce((a, b) => a * b, 1));
-    return { run: () => op.run(x, sh.output, { output }).data, dispose: () => op.dispose(), restore: () => lib.init({ numThreads: threads }), kernel: op.kernel };
+    const runOptions = into ? { output: new Float32Array(sh.output.reduce((a, b) => a * b, 1)) } : undefined;
+    return { run: () => op.run(x, sh.output, runOptions).data, dispose: () => op.dispose(), restore: () => lib.init({ numThreads: threads }), kernel: op.kernel };
   };
   const oursCall = (threads) => async (sh, d) => {
     await lib.init({ numThreads: threads });
@@ -443,7 +436,7 @@ async function makePeers(opts, env) {
   };
   peers.ours = oursPrepared(env.threads);
   peers['ours-1t'] = oursPrepared(1);
-  if (prepared) peers['ours-into'] = oursInto(env.threads);
+  if (prepared) peers['ours-into'] = oursPrepared(env.threads, true);
   peers['ours-call'] = oursCall(env.threads);
   peers['ours-call-1t'] = oursCall(1);
 

@@ -41,8 +41,6 @@ namespace {
 // Macro pixels per work item (s output columns each).
 constexpr int64_t kMacroPixelsPerItem = 64;
 
-int64_t tile_nr(DType t) { return uses_double(t) ? TileShape<double>::kNR : TileShape<float>::kNR; }
-
 // The width geometry of a plan this kernel serves.
 struct Columns {
   int64_t s = 1;       // width stride
@@ -89,11 +87,12 @@ struct alignas(kCacheLine) Job {
 
 // Stores a tile's values (tile[i][j]: macro pixel q0 + i, value n0 + j),
 // dropping columns outside the output and values past the last channel.
+// out0 is the output index of the row's column 0, channel 0 (output_index).
 // Channels last, a macro pixel's values are one contiguous span of the
 // output (16-bit types rounded four at a time); channels first, each value
-// is stored on its own.
+// is stored on its own, a plane apart per channel.
 template <typename T, DType D>
-void store_tile(const Job<T>& job, int64_t row_index, int64_t q0, int mr, int64_t n0, const T* tile) {
+void store_tile(const Job<T>& job, int64_t out0, int64_t q0, int mr, int64_t n0, const T* tile) {
   constexpr int NR = TileShape<T>::kNR;
   const ConvTransposePlan& p = *job.plan;
   const int64_t cout = p.output_channels, width = p.output_size[2];
@@ -104,7 +103,7 @@ void store_tile(const Job<T>& job, int64_t row_index, int64_t q0, int mr, int64_
     if (!p.channels_first) {
       // Values whose column lies in [0, width): n in [-column0 * cout, (width - column0) * cout).
       const int64_t lo = std::max(n0, -column0 * cout), hi = std::min(n0 + nr, (width - column0) * cout);
-      const int64_t at = (row_index + column0) * cout;  // value n at at + n
+      const int64_t at = out0 + column0 * cout;  // value n at at + n
       if constexpr (D == DType::kFloat16 || D == DType::kBFloat16) {
         if (lo < hi) float_to_16bit_span(src + (lo - n0), static_cast<uint16_t*>(job.output) + at + lo, hi - lo, D == DType::kFloat16);
       } else {
@@ -112,10 +111,9 @@ void store_tile(const Job<T>& job, int64_t row_index, int64_t q0, int mr, int64_
       }
       continue;
     }
-    const int64_t batch = row_index / p.output_spatial(), spatial = row_index % p.output_spatial();
     for (int64_t j = 0; j < nr; ++j) {
       const int64_t n = n0 + j, o = column0 + n / cout, co = n % cout;
-      if (o >= 0 && o < width) store_output<D>(job.output, (batch * cout + co) * p.output_spatial() + spatial + o, src[j]);
+      if (o >= 0 && o < width) store_output<D>(job.output, out0 + co * p.output_spatial() + o, src[j]);
     }
   }
 }
@@ -134,9 +132,7 @@ void run_item(void* context, size_t item, int thread_index) {
   const int64_t batch = row / p.output_size[1] / p.output_size[0];
   const int64_t qa = c.q_first + segment * kMacroPixelsPerItem;
   const int64_t qb = std::min(qa + kMacroPixelsPerItem, c.q_first + c.q_count);
-  // Pixel (batch, od, oh, column 0), counted over the batch's pixels (see store_tile for the element index).
-  const int64_t spatial = (od * p.output_size[1] + oh) * p.output_size[2];
-  const int64_t row_index = batch * p.output_spatial() + spatial;
+  const int64_t out0 = output_index(p, batch, od, oh, 0, 0);  // the row's column 0, channel 0
 
   // The filter rows that reach this output row.
   LiveRow<T>* live = job.live.slice(thread_index);
@@ -144,14 +140,13 @@ void run_item(void* context, size_t item, int thread_index) {
   const int64_t tap_elements = c.blocks * c.k * NR;
   const int64_t width = p.input_size[2], cin = p.input_channels;
   for (int64_t kd = 0; kd < p.kernel_size[0]; ++kd) {
-    const int64_t nd = od + p.pad_before[0] - kd * p.dilation[0];
-    if (floor_mod(nd, p.stride[0]) != 0) continue;
-    const int64_t id = nd / p.stride[0];
+    // Tap kd reaches output depth od only from its residue (the stride phases of kernel_internal.h).
+    if (floor_mod(od + p.pad_before[0] - kd * p.dilation[0], p.stride[0]) != 0) continue;
+    const int64_t id = input_coordinate(od, p.pad_before[0], kd * p.dilation[0], p.stride[0]);
     if (id < 0 || id >= p.input_size[0]) continue;
     for (int64_t kh = 0; kh < p.kernel_size[1]; ++kh) {
-      const int64_t nh = oh + p.pad_before[1] - kh * p.dilation[1];
-      if (floor_mod(nh, p.stride[1]) != 0) continue;
-      const int64_t ih = nh / p.stride[1];
+      if (floor_mod(oh + p.pad_before[1] - kh * p.dilation[1], p.stride[1]) != 0) continue;
+      const int64_t ih = input_coordinate(oh, p.pad_before[1], kh * p.dilation[1], p.stride[1]);
       if (ih < 0 || ih >= p.input_size[1]) continue;
       live[rows].x = job.input + ((batch * p.input_size[0] + id) * p.input_size[1] + ih) * width * cin;
       live[rows].w = job.packed + (kd * p.kernel_size[1] + kh) * tap_elements;
@@ -182,7 +177,7 @@ void run_item(void* context, size_t item, int thread_index) {
                              (q + MR) * c.s - p.pad_before[2] <= p.output_size[2];
       if (rows == 0) {
         std::fill(tile, tile + MR * NR, T(0));
-        store_tile<T, D>(job, row_index, q, mr, n0, tile);
+        store_tile<T, D>(job, out0, q, mr, n0, tile);
         continue;
       }
       if (inside) {
@@ -190,8 +185,8 @@ void run_item(void* context, size_t item, int thread_index) {
           for (int i = 0; i < MR; ++i) a[r * MR + i] = live[r].x + (q + i - c.m + 1) * cin;
         const bool straight = direct && in_output;
         for (int i = 0; i < MR; ++i) {
-          tile_rows[i] = straight ? static_cast<T*>(job.output) + (row_index + (q + i) * c.s - p.pad_before[2]) *
-                                                                          p.output_channels + n0
+          tile_rows[i] = straight ? static_cast<T*>(job.output) + out0 + ((q + i) * c.s - p.pad_before[2]) *
+                                                                                 p.output_channels + n0
                                   : tile + i * NR;
         }
         // No row of a is a zero row (every window is inside the input).
@@ -206,7 +201,7 @@ void run_item(void* context, size_t item, int thread_index) {
                                  job.finite, out);
           }
         }
-        if (!straight) store_tile<T, D>(job, row_index, q, mr, n0, tile);
+        if (!straight) store_tile<T, D>(job, out0, q, mr, n0, tile);
         continue;
       }
       // Edge tile: each macro pixel over the taps m whose input column q - m exists.
@@ -225,7 +220,7 @@ void run_item(void* context, size_t item, int thread_index) {
         store_vec(tile + i * NR, acc0);
         store_vec(tile + i * NR + Vec16<T>::kLanes, acc1);
       }
-      store_tile<T, D>(job, row_index, q, mr, n0, tile);
+      store_tile<T, D>(job, out0, q, mr, n0, tile);
     }
   }
 }
@@ -239,8 +234,8 @@ struct ColumnsKernel {
 
   static uint64_t scratch_bytes(const ConvTransposePlan& plan) {
     const uint64_t rows = static_cast<uint64_t>(plan.kernel_size[0] * plan.kernel_size[1]);
-    return channels_last_input_bytes(plan, plan.input_channels) +
-           per_thread_bytes(rows * 2 * sizeof(void*)) + per_thread_bytes(rows * 4 * sizeof(void*));
+    return channels_last_input_bytes(plan, plan.input_channels) + per_thread_bytes(rows * sizeof(LiveRow<double>)) +
+           per_thread_bytes(rows * TileShape<float>::kMR * sizeof(void*));  // live rows, indirection
   }
 
   // [kd][kh][block][m reversed][ci][NR] from the filters' [kd][kh][kw][co][ci].

@@ -26,7 +26,6 @@ constexpr int64_t kPixelsPerItem = 64;
 constexpr int64_t kChannelBlocksPerItem = 8;
 constexpr int64_t kKBlock = 256;
 
-int64_t tile_nr(DType t) { return uses_double(t) ? TileShape<double>::kNR : TileShape<float>::kNR; }
 
 
 struct WorkItem {

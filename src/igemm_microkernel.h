@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "dtype.h"
 #include "vec.h"
 
 namespace ctw {
@@ -26,6 +27,11 @@ struct TileShape {
   static constexpr int kMR = 4;
   static constexpr int kNR = 2 * Vec16<T>::kLanes;
 };
+
+// NR for a plan's dtype (float64 is computed in double, every other dtype in float).
+inline int64_t tile_nr(DType t) {
+  return t == DType::kFloat64 ? TileShape<double>::kNR : TileShape<float>::kNR;
+}
 
 // Where the tile's results go: pixel m's channel c is out[m] + c*channel_stride.
 template <typename T>

@@ -158,7 +158,7 @@ constexpr int kMaxThreadsForScratch = 64;
 // Bytes of per-thread scratch (PerThread) for `bytes_per_thread` each, as
 // the memory budget counts it: every slice rounded up to its own lines.
 inline uint64_t per_thread_bytes(uint64_t bytes_per_thread) {
-  return static_cast<uint64_t>(kMaxThreadsForScratch) * ((bytes_per_thread + 127) / 128 * 128);
+  return static_cast<uint64_t>(kMaxThreadsForScratch) * ((bytes_per_thread + kCacheLine - 1) / kCacheLine * kCacheLine);
 }
 
 inline double plan_macs(const ConvTransposePlan& p) {

@@ -106,12 +106,17 @@ function checkOutput(opName: string, out: unknown, dtype: DType, elements: numbe
   return arr;
 }
 
+// The core's plan of one call (sizes, or the error worded like TensorFlow's).
+function planCall(mod: CoreModule, args: CoreArgs): PlannedCall {
+  return new mod.PlannedCall(args.name, args.padding, args.dataFormat, encodeArgs(args));
+}
+
 // Plans one call in the core (or takes `planned`, a plan the caller keeps
 // and that execute does not free), then allocates, copies in, runs, copies
 // out (into `output` when given, else a new array) and frees, on every path.
 function execute(mod: CoreModule, opName: string, args: CoreArgs, x: Tensor, filters: FilterSource, output?: unknown,
   planned?: PlannedCall): Tensor {
-  const call = planned ?? new mod.PlannedCall(args.name, args.padding, args.dataFormat, encodeArgs(args));
+  const call = planned ?? planCall(mod, args);
   const ptrs: number[] = [];
   try {
     const error = call.error();
@@ -301,7 +306,7 @@ export function createConvTranspose(filters: TensorLike | TfjsTensorLike, option
   const planFor = (args: CoreArgs, x: Tensor): PlannedCall => {
     const key = `${x.dtype}|${x.shape.join(',')}|${args.outputShape.join(',')}`;
     if (hold.plan && hold.plan.key === key) return hold.plan.call;
-    const call = new mod.PlannedCall(args.name, args.padding, args.dataFormat, encodeArgs(args));
+    const call = planCall(mod, args);
     if (call.error()) return call;  // not kept: execute throws its error and the caller deletes it
     hold.plan?.call.delete();
     hold.plan = { key, call };
