@@ -89,14 +89,21 @@ struct alignas(kCacheLine) Job {
 // dropping columns outside the output and values past the last channel.
 // out0 is the output index of the row's column 0, channel 0 (output_index).
 // Channels last, a macro pixel's values are one contiguous span of the
-// output (16-bit types rounded four at a time); channels first, each value
+// output (16-bit types rounded a tile at a time); channels first, each value
 // is stored on its own, a plane apart per channel.
 template <typename T, DType D>
 void store_tile(const Job<T>& job, int64_t out0, int64_t q0, int mr, int64_t n0, const T* tile) {
+  constexpr int MR = TileShape<T>::kMR;
   constexpr int NR = TileShape<T>::kNR;
   const ConvTransposePlan& p = *job.plan;
   const int64_t cout = p.output_channels, width = p.output_size[2];
   const int64_t nr = std::min<int64_t>(NR, job.cols.values - n0);
+  // 16-bit outputs: the tile's rows (contiguous, NR apart) rounded in one go.
+  constexpr bool kSixteenBit = D == DType::kFloat16 || D == DType::kBFloat16;
+  uint16_t bits[kSixteenBit ? MR * NR : 1];
+  if constexpr (kSixteenBit) {
+    if (!p.channels_first) float_to_16bit_span(tile, bits, mr * NR, D == DType::kFloat16);
+  }
   for (int i = 0; i < mr; ++i) {
     const int64_t column0 = (q0 + i) * job.cols.s - p.pad_before[2];  // value n's column: column0 + n / cout
     const T* src = tile + i * NR;
@@ -104,8 +111,14 @@ void store_tile(const Job<T>& job, int64_t out0, int64_t q0, int mr, int64_t n0,
       // Values whose column lies in [0, width): n in [-column0 * cout, (width - column0) * cout).
       const int64_t lo = std::max(n0, -column0 * cout), hi = std::min(n0 + nr, (width - column0) * cout);
       const int64_t at = out0 + column0 * cout;  // value n at at + n
-      if constexpr (D == DType::kFloat16 || D == DType::kBFloat16) {
-        if (lo < hi) float_to_16bit_span(src + (lo - n0), static_cast<uint16_t*>(job.output) + at + lo, hi - lo, D == DType::kFloat16);
+      if constexpr (kSixteenBit) {
+        uint16_t* dst = static_cast<uint16_t*>(job.output) + at + lo;
+        const uint16_t* row = bits + i * NR + (lo - n0);
+        if (hi - lo == NR) {
+          std::memcpy(dst, row, NR * sizeof(uint16_t));
+        } else {
+          for (int64_t n = 0; n < hi - lo; ++n) dst[n] = row[n];
+        }
       } else {
         for (int64_t n = lo; n < hi; ++n) store_output<D>(job.output, at + n, src[n - n0]);
       }
@@ -184,21 +197,34 @@ void run_item(void* context, size_t item, int thread_index) {
         for (int r = 0; r < rows; ++r)
           for (int i = 0; i < MR; ++i) a[r * MR + i] = live[r].x + (q + i - c.m + 1) * cin;
         const bool straight = direct && in_output;
+        // 16-bit outputs with all of a macro pixel's values in this block:
+        // the tile's rows nr apart are MR * nr consecutive output values,
+        // rounded in one span.
+        const bool packed16 = !kDirect && !p.channels_first && in_output && nr == c.values;
+        const int64_t first_value = out0 + (q * c.s - p.pad_before[2]) * p.output_channels;  // macro pixel q's value 0
         for (int i = 0; i < MR; ++i) {
-          tile_rows[i] = straight ? static_cast<T*>(job.output) + out0 + ((q + i) * c.s - p.pad_before[2]) *
-                                                                                 p.output_channels + n0
-                                  : tile + i * NR;
+          tile_rows[i] = straight   ? static_cast<T*>(job.output) + first_value + i * c.values + n0
+                         : packed16 ? tile + i * nr
+                                    : tile + i * NR;
         }
+        const int out_nr = straight || packed16 ? nr : NR;
         // No row of a is a zero row (every window is inside the input).
         if (uniform) {
-          const TileOutput<T> out = {tile_rows, 1, MR, straight ? nr : NR, false};
+          const TileOutput<T> out = {tile_rows, 1, MR, out_nr, false};
           igemm_microkernel<T>(rows, static_cast<size_t>(c.k), a, 0, live[0].w + n0 * c.k,
                                static_cast<size_t>(row_step), nullptr, job.finite, out);
         } else {
           for (int r = 0; r < rows; ++r) {
-            const TileOutput<T> out = {tile_rows, 1, MR, straight ? nr : NR, r > 0};
+            const TileOutput<T> out = {tile_rows, 1, MR, out_nr, r > 0};
             igemm_microkernel<T>(1, static_cast<size_t>(c.k), a + r * MR, 0, live[r].w + n0 * c.k, 0, nullptr,
                                  job.finite, out);
+          }
+        }
+        if constexpr (!kDirect) {
+          if (packed16) {
+            float_to_16bit_span(tile, static_cast<uint16_t*>(job.output) + first_value,
+                                MR * nr, D == DType::kFloat16);
+            continue;
           }
         }
         if (!straight) store_tile<T, D>(job, out0, q, mr, n0, tile);

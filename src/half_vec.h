@@ -17,6 +17,7 @@ namespace half_vec {
 
 typedef uint16_t U16x4 __attribute__((vector_size(8)));
 typedef uint32_t U32x4 __attribute__((vector_size(16)));
+typedef uint16_t U16x8 __attribute__((vector_size(16)));
 
 inline U32x4 bits_of(Vec<float> v) { return reinterpret_cast<U32x4>(v); }
 inline Vec<float> float_of(U32x4 u) { return reinterpret_cast<Vec<float>>(u); }
@@ -33,6 +34,17 @@ inline void narrow(U32x4 v, uint16_t* dst) {
   std::memcpy(dst, &h, sizeof(h));
 }
 
+// The low (high) 16 bits of a's then b's eight lanes: one byte shuffle.
+template <typename V>
+inline U16x8 low_halves(V a, V b) {
+  return __builtin_shufflevector(reinterpret_cast<U16x8>(a), reinterpret_cast<U16x8>(b), 0, 2, 4, 6, 8, 10, 12, 14);
+}
+template <typename V>
+inline U16x8 high_halves(V a, V b) {
+  return __builtin_shufflevector(reinterpret_cast<U16x8>(a), reinterpret_cast<U16x8>(b), 1, 3, 5, 7, 9, 11, 13, 15);
+}
+inline void store8(uint16_t* dst, U16x8 h) { std::memcpy(dst, &h, sizeof(h)); }
+
 }  // namespace half_vec
 
 // Four float16 patterns to float32: exponent and mantissa shifted into
@@ -43,52 +55,65 @@ inline Vec<float> float16x4_to_float(const uint16_t* src) {
   const U32x4 w = widen(src);
   const U32x4 magnitude = (w & 0x7fffu) << 13;
   const U32x4 scaled = bits_of(float_of(magnitude) * Vec16<float>::splat(0x1.0p112f));
-  const U32x4 special = reinterpret_cast<U32x4>(magnitude >= (0x7c00u << 13));  // inf or NaN
+  // Inf or NaN; compared as floats (a single instruction; see float16_magnitude_bits).
+  const U32x4 special = reinterpret_cast<U32x4>(float_of(magnitude) >= float_of(U32x4{} + (0x7c00u << 13)));
   return float_of(select(special, magnitude | 0x7f800000u, scaled) | (w & 0x8000u) << 16);
 }
 
 inline Vec<float> bfloat16x4_to_float(const uint16_t* src) { return half_vec::float_of(half_vec::widen(src) << 16); }
 
-// Four float32 values to float16 patterns, rounded to nearest even: normals
-// by integer rounding on the 13 dropped bits (as float_to_float16);
-// subnormals by adding 2^23 to |x| * 2^24 in float32, whose rounding is
-// exactly the subnormal's (the result 1024 is the smallest normal's
-// pattern); overflow to infinity; NaNs keep their top payload bits, quiet.
-inline void float_to_float16x4(Vec<float> v, uint16_t* dst) {
+// Lane-wise |v|'s float16 pattern (no sign), rounded to nearest even, in
+// each lane's low 16 bits, by float arithmetic as in the FP16 library's
+// fp16_ieee_from_fp32_value: adding 2^(e+15) (e: |x|'s exponent, at least
+// -14) to 4|x| leaves |x| rounded by the float adder to the half's 10
+// mantissa bits in the sum's low bits, and the half's exponent (or a carry
+// into it) in the sum's exponent field; 4|x| is |x| * 2^112 * 2^-110, which is
+// infinity from 2^16 on. NaNs keep their top payload bits, quiet (what the
+// adder makes of a NaN is not specified in wasm). Comparisons are of floats:
+// integer ones on |x| become unsigned (LLVM knows |x| >= 0), which cost
+// several instructions on x64 against one.
+inline half_vec::U32x4 float16_magnitude_bits(Vec<float> v) {
   using namespace half_vec;
-  const U32x4 u = bits_of(v);
-  const U32x4 abs = u & 0x7fffffffu;
-  const U32x4 rebased = abs - 0x38000000u;
-  const U32x4 normal = (rebased + 0xfffu + ((rebased >> 13) & 1u)) >> 13;
-  const U32x4 subnormal =
-      bits_of(float_of(abs) * Vec16<float>::splat(0x1.0p24f) + Vec16<float>::splat(0x1.0p23f)) - 0x4b000000u;
-  U32x4 r = select(reinterpret_cast<U32x4>(abs >= 0x38800000u), normal, subnormal);
-  r = select(reinterpret_cast<U32x4>(abs >= 0x477ff000u), U32x4{} + 0x7c00u, r);
-  r = select(reinterpret_cast<U32x4>(abs > 0x7f800000u), 0x7e00u | ((abs >> 13) & 0x3ffu), r);
-  narrow(r | ((u >> 16) & 0x8000u), dst);
+  const U32x4 abs = bits_of(v) & 0x7fffffffu;
+  const Vec<float> scaled = float_of(abs) * Vec16<float>::splat(0x1.0p112f) * Vec16<float>::splat(0x1.0p-110f);
+  const U32x4 exponent = abs & 0x7f800000u;
+  const U32x4 bias = exponent > 0x38800000u ? exponent : U32x4{} + 0x38800000u;  // an unsigned max: one instruction
+  const U32x4 sum = bits_of(float_of(bias + 0x07800000u) + scaled);
+  const U32x4 finite = ((sum >> 13) & 0x7c00u) + (sum & 0xfffu);
+  const U32x4 nan = reinterpret_cast<U32x4>(v != v);
+  return select(nan, 0x7e00u | ((abs >> 13) & 0x3ffu), finite);
 }
 
-// Four float32 values to bfloat16 patterns, rounded to nearest even; NaNs quiet.
-inline void float_to_bfloat16x4(Vec<float> v, uint16_t* dst) {
+// Four float32 values to float16 patterns, rounded to nearest even
+// (subnormals, overflow to infinity and NaNs as float_to_float16).
+inline void float_to_float16x4(Vec<float> v, uint16_t* dst) {
+  using namespace half_vec;
+  narrow(float16_magnitude_bits(v) | ((bits_of(v) >> 16) & 0x8000u), dst);
+}
+
+// Four float32 values to bfloat16 patterns in the low 16 bits, rounded to nearest even; NaNs quiet.
+inline half_vec::U32x4 bfloat16_bits(Vec<float> v) {
   using namespace half_vec;
   const U32x4 u = bits_of(v);
   const U32x4 rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-  const U32x4 nan = reinterpret_cast<U32x4>((u & 0x7fffffffu) > 0x7f800000u);
-  narrow(select(nan, (u >> 16) | 0x40u, rounded), dst);
+  const U32x4 nan = reinterpret_cast<U32x4>(v != v);  // a float compare: one instruction
+  return select(nan, (u >> 16) | 0x40u, rounded);
 }
+
+inline void float_to_bfloat16x4(Vec<float> v, uint16_t* dst) { half_vec::narrow(bfloat16_bits(v), dst); }
 
 // One float32 value's float16 (half) or bfloat16 pattern.
 inline uint16_t float_to_16bit(float v, bool half) { return half ? float_to_float16(v) : float_to_bfloat16(v); }
 
 // dst[i] = the 16-bit pattern of src[i] (float16 when half, else bfloat16), n contiguous values.
 inline void float_to_16bit_span(const float* src, uint16_t* dst, int64_t n, bool half) {
+  using namespace half_vec;
   int64_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    if (half) {
-      float_to_float16x4(load_vec(src + i), dst + i);
-    } else {
-      float_to_bfloat16x4(load_vec(src + i), dst + i);
-    }
+  // Eight at a time; a float16's sign comes from its input's high half, set once per eight.
+  for (; i + 8 <= n; i += 8) {
+    const Vec<float> a = load_vec(src + i), b = load_vec(src + i + 4);
+    store8(dst + i, half ? low_halves(float16_magnitude_bits(a), float16_magnitude_bits(b)) | (high_halves(a, b) & 0x8000u)
+                         : low_halves(bfloat16_bits(a), bfloat16_bits(b)));
   }
   for (; i < n; ++i) dst[i] = float_to_16bit(src[i], half);
 }

@@ -265,6 +265,14 @@ void check_vector_encode(bool half) {
     patterns.push_back(u | 0x80000000u);
   }
   Mismatches bad;
+  auto check = [&](const char* form, uint32_t pattern, float x, uint16_t got) {
+    const uint16_t want = half ? float_to_float16(x) : float_to_bfloat16(x);
+    if (got != want) {
+      bad.add(std::string(half ? "float16" : "bfloat16") + " " + form + " " + hex(pattern) + ": want " + hex(want) +
+              ", got " + hex(got));
+    }
+  };
+  // Four at a time (store_lanes) ...
   for (size_t i = 0; i + 4 <= patterns.size(); i += 4) {
     float in[4];
     for (int k = 0; k < 4; ++k) in[k] = bitsf(patterns[i + k]);
@@ -274,13 +282,16 @@ void check_vector_encode(bool half) {
     } else {
       ctw::float_to_bfloat16x4(ctw::load_vec(in), got);
     }
-    for (int k = 0; k < 4; ++k) {
-      const uint16_t want = half ? float_to_float16(in[k]) : float_to_bfloat16(in[k]);
-      if (got[k] != want) {
-        bad.add(std::string(half ? "float16" : "bfloat16") + " vector encode " + hex(patterns[i + k]) + ": want " +
-                hex(want) + ", got " + hex(got[k]));
-      }
-    }
+    for (int k = 0; k < 4; ++k) check("x4", patterns[i + k], in[k], got[k]);
+  }
+  // ... and spans (eight at a time, then one by one), in chunks of 4099.
+  std::vector<float> in(4099);
+  std::vector<uint16_t> got(4099);
+  for (size_t i = 0; i < patterns.size(); i += in.size()) {
+    const size_t n = std::min(in.size(), patterns.size() - i);
+    for (size_t k = 0; k < n; ++k) in[k] = bitsf(patterns[i + k]);
+    ctw::float_to_16bit_span(in.data(), got.data(), static_cast<int64_t>(n), half);
+    for (size_t k = 0; k < n; ++k) check("span", patterns[i + k], in[k], got[k]);
   }
 }
 
