@@ -38,6 +38,11 @@ enum class FastKernel {
             // kernel a multiple of the width stride, width dilation 1
 };
 
+// The igemm kernel's K block: (tap, input channel) products per micro-kernel
+// run. A tap with more input channels is cut into slices, and a phase with
+// more taps x channels into blocks, that add to the output (igemm_kernel.cc).
+constexpr int64_t kIgemmKBlock = 4096;
+
 // What kAuto picks for this plan (never kAuto), and whether a kernel can serve it.
 FastKernel fast_kernel_for(const ConvTransposePlan& plan);
 bool fast_kernel_serves(FastKernel kernel, const ConvTransposePlan& plan);

@@ -21,10 +21,13 @@ namespace {
 // Blocking. Pixels per work item: the item's A rows (pixels x K block) stay
 // in L2 while the micro-kernel sweeps its channel blocks. Channels per item:
 // splits wide outputs across threads. K block: a kKBlock x NR slice of packed
-// filters (8 KiB for float32) stays in L1 across the item's pixel tiles.
+// filters (128 KiB) stays in L2 across the item's pixel tiles. L2 feeds the
+// micro-kernel fast enough, and long K runs stream the filters from memory
+// in one sequence and add to the output tile less often: 256 (an L1-sized
+// slice) ran S1 1.27x, S7 1.2x and S2 1.04x slower on one thread.
 constexpr int64_t kPixelsPerItem = 64;
 constexpr int64_t kChannelBlocksPerItem = 8;
-constexpr int64_t kKBlock = 256;
+constexpr int64_t kKBlock = kIgemmKBlock;
 
 
 

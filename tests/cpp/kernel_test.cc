@@ -528,18 +528,21 @@ INSTANTIATE_TEST_SUITE_P(Kernel, RandomPlans,
 // Targeted shapes
 // ---------------------------------------------------------------------------
 
-// Input channels beyond the 256-channel K block: one tap's channels are cut
-// into several K slices that accumulate into the output.
+// Input channels beyond the igemm kernel's K block: one tap's channels are
+// cut into several K slices that accumulate into the output.
 TEST(Kernel, InputChannelsBeyondKBlock) {
-  // Cin 300 and Cout 70: two K slices, 9 (float32) or 18 (float64) NR blocks.
-  check_spec(make_spec(2, false, DType::kFloat32, 1, 300, 70, {4, 5}, {3, 3}, {2, 2}, {1, 1}, "SAME"), 1);
-  check_spec(make_spec(2, true, DType::kFloat64, 1, 300, 70, {3, 4}, {2, 3}, {1, 2}, {1, 1}, "VALID"), 2);
-  check_spec(make_spec(1, false, DType::kBFloat16, 2, 300, 9, {9}, {3}, {2}, {2}, "SAME"), 3);
-  check_spec(make_spec(1, true, DType::kFloat16, 1, 300, 5, {7}, {4}, {3}, {1}, "VALID"), 4);
+  const int64_t kb = ctw::kIgemmKBlock;
+  // Cin kb + 44 and Cout 70: two K slices, 9 (float32) or 18 (float64) NR blocks.
+  check_spec(make_spec(2, false, DType::kFloat32, 1, kb + 44, 70, {4, 5}, {3, 3}, {2, 2}, {1, 1}, "SAME"), 1);
+  check_spec(make_spec(2, true, DType::kFloat64, 1, kb + 44, 70, {3, 4}, {2, 3}, {1, 2}, {1, 1}, "VALID"), 2);
+  check_spec(make_spec(1, false, DType::kBFloat16, 2, kb + 44, 9, {9}, {3}, {2}, {2}, "SAME"), 3);
+  check_spec(make_spec(1, true, DType::kFloat16, 1, kb + 44, 5, {7}, {4}, {3}, {1}, "VALID"), 4);
   // At and around the K block size, and two full blocks.
-  for (int64_t cin : {255, 256, 257, 512, 513}) {
+  for (int64_t cin : {kb - 1, kb, kb + 1, 2 * kb, 2 * kb + 1}) {
     check_spec(make_spec(1, cin % 2 == 1, DType::kFloat32, 1, cin, 9, {6}, {3}, {2}, {1}, "SAME"), 10 + cin);
   }
+  // Whole taps of fewer channels that fill a K block unevenly (3 taps of kb / 2 + 1).
+  check_spec(make_spec(1, false, DType::kFloat32, 1, kb / 2 + 1, 3, {5}, {3}, {1}, {1}, "SAME"), 20);
 }
 
 // Output channels in several NR blocks and several channel-block work items,
@@ -601,13 +604,15 @@ TEST(Kernel, DilationMultipleOfStride) {
   }
 }
 
-// More taps in one phase than one K block takes (256 taps of 1 channel): the
-// taps are cut into blocks that accumulate.
+// More taps x channels in one phase than one K block takes: the taps are
+// cut into blocks that accumulate.
 TEST(Kernel, ManyTapsTapBlocks) {
-  check_spec(make_spec(3, false, DType::kFloat32, 1, 1, 3, {3, 3, 3}, {7, 7, 7}, {1, 1, 1}, {1, 1, 1}, "VALID"), 500);
-  check_spec(make_spec(3, true, DType::kFloat64, 1, 2, 5, {2, 3, 2}, {7, 7, 7}, {1, 1, 1}, {1, 1, 1}, "SAME"), 501);
-  check_spec(make_spec(1, false, DType::kFloat16, 1, 1, 2, {10}, {300}, {1}, {1}, "VALID"), 502);
-  check_spec(make_spec(2, false, DType::kBFloat16, 1, 3, 4, {4, 4}, {12, 12}, {1, 1}, {1, 1}, "SAME"), 503);
+  const int64_t kb = ctw::kIgemmKBlock;
+  // 343 taps (7 x 7 x 7), 1600 taps (40 x 40) or kb + 44 taps of 1 channel, over one K block.
+  check_spec(make_spec(3, false, DType::kFloat32, 1, kb / 343 + 1, 3, {3, 3, 3}, {7, 7, 7}, {1, 1, 1}, {1, 1, 1}, "VALID"), 500);
+  check_spec(make_spec(3, true, DType::kFloat64, 1, kb / 343 + 2, 5, {2, 3, 2}, {7, 7, 7}, {1, 1, 1}, {1, 1, 1}, "SAME"), 501);
+  check_spec(make_spec(1, false, DType::kFloat16, 1, 1, 2, {10}, {kb + 44}, {1}, {1}, "VALID"), 502);
+  check_spec(make_spec(2, false, DType::kBFloat16, 1, kb / 1600 + 1, 4, {4, 4}, {40, 40}, {1, 1}, {1, 1}, "SAME"), 503);
 }
 
 // Large explicit padding (crop) and SAME with an even kernel.
