@@ -153,12 +153,11 @@ void run_item(void* context, size_t item, int thread_index) {
   const int64_t tap_elements = c.blocks * c.k * NR;
   const int64_t width = p.input_size[2], cin = p.input_channels;
   for (int64_t kd = 0; kd < p.kernel_size[0]; ++kd) {
-    // Tap kd reaches output depth od only from its residue (the stride phases of kernel_internal.h).
-    if (floor_mod(od + p.pad_before[0] - kd * p.dilation[0], p.stride[0]) != 0) continue;
+    if (!tap_reaches(od, p.pad_before[0], kd * p.dilation[0], p.stride[0])) continue;
     const int64_t id = input_coordinate(od, p.pad_before[0], kd * p.dilation[0], p.stride[0]);
     if (id < 0 || id >= p.input_size[0]) continue;
     for (int64_t kh = 0; kh < p.kernel_size[1]; ++kh) {
-      if (floor_mod(oh + p.pad_before[1] - kh * p.dilation[1], p.stride[1]) != 0) continue;
+      if (!tap_reaches(oh, p.pad_before[1], kh * p.dilation[1], p.stride[1])) continue;
       const int64_t ih = input_coordinate(oh, p.pad_before[1], kh * p.dilation[1], p.stride[1]);
       if (ih < 0 || ih >= p.input_size[1]) continue;
       live[rows].x = job.input + ((batch * p.input_size[0] + id) * p.input_size[1] + ih) * width * cin;

@@ -20,16 +20,13 @@ namespace {
 
 // Blocking. Pixels per work item: the item's A rows (pixels x K block) stay
 // in L2 while the micro-kernel sweeps its channel blocks. Channels per item:
-// splits wide outputs across threads. K block: a kKBlock x NR slice of packed
+// splits wide outputs across threads. K block: a kIgemmKBlock x NR slice of packed
 // filters (128 KiB) stays in L2 across the item's pixel tiles. L2 feeds the
 // micro-kernel fast enough, and long K runs stream the filters from memory
 // in one sequence and add to the output tile less often: 256 (an L1-sized
 // slice) ran S1 1.27x, S7 1.2x and S2 1.04x slower on one thread.
 constexpr int64_t kPixelsPerItem = 64;
 constexpr int64_t kChannelBlocksPerItem = 8;
-constexpr int64_t kKBlock = kIgemmKBlock;
-
-
 
 struct WorkItem {
   int phase;
@@ -133,8 +130,8 @@ void run_item(void* context, size_t item_index, int thread_index) {
   }
 
   // K blocks: whole taps when the input channels are few, else slices of one tap's channels.
-  const int64_t ci_chunk = std::max<int64_t>(1, std::min(cin, kKBlock));
-  const int taps_per_block = ci_chunk < cin ? 1 : static_cast<int>(std::max<int64_t>(1, kKBlock / ci_chunk));
+  const int64_t ci_chunk = std::max<int64_t>(1, std::min(cin, kIgemmKBlock));
+  const int taps_per_block = ci_chunk < cin ? 1 : static_cast<int>(std::max<int64_t>(1, kIgemmKBlock / ci_chunk));
   const T* packed_group = static_cast<const T*>(job.packed->data) + group.offset;
   const size_t w_tap_stride = static_cast<size_t>(cin * NR);
   T* tile_rows[MR];

@@ -118,6 +118,13 @@ inline size_t compute_size(DType t) { return uses_double(t) ? sizeof(double) : s
 inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 inline int64_t floor_mod(int64_t a, int64_t m) { return ((a % m) + m) % m; }
 
+// Whether tap offset `off` reaches output coordinate o at all: o lies in the
+// phase of the tap's residue (o + pad_before = off mod stride). Kernels that
+// walk filter rows instead of phases (columns_kernel.cc) ask this.
+inline bool tap_reaches(int64_t o, int64_t pad_before, int64_t off, int64_t stride) {
+  return floor_mod(o + pad_before - off, stride) == 0;
+}
+
 // Memory that one thread writes and another reads should not share these
 // bytes (two 64-byte lines: adjacent-line prefetch pairs them).
 constexpr size_t kCacheLine = 128;
