@@ -122,34 +122,64 @@ void DotRows<T>::phase_row(const Job& job, const RowSegment& seg, const Phase& p
   const int64_t row_pixels = p.input_size[1] * p.input_size[2];
   const int64_t out0 = row.out0, pixel_step = row.pixel_step, channel_step = row.channel_step;
 
+  // Tiles whose every pixel reads all of every run's taps inside the input
+  // (all but the row's edges): the runs' inputs and filters are set up once
+  // here, and such tiles run each run whole, without the edge arithmetic
+  // below (that setup ran per tile and run: 6% of E4's time).
+  struct WholeRun {
+    int64_t x;  // input element read by phase pixel j = 0 through the run's rightmost-reading tap
+    const T* w;
+    int64_t k;  // the run's taps x cp: its weights per output channel
+  };
+  constexpr int kMaxWholeRuns = 16;
+  WholeRun whole_runs[kMaxWholeRuns];
+  int64_t whole_lo = 0, whole_hi = -1;  // tiles starting at j0 in [whole_lo, whole_hi]
+  if (live <= kMaxWholeRuns) {
+    whole_hi = end;
+    for (int r = 0; r < live; ++r) {
+      const RowTap& run = taps[r];
+      whole_runs[r] = {(in_row + run.id * row_pixels + run.ih * width + run.iw0) * cp,
+                       filters + static_cast<int64_t>(run.tap) * CO * cp, run.taps * cp};
+      whole_lo = std::max(whole_lo, -run.iw0);
+      whole_hi = std::min(whole_hi, width - run.iw0 - run.taps - (MR - 1));
+    }
+  }
+
   for (int64_t j0 = begin; j0 < end; j0 += MR) {
     const int64_t valid = std::min<int64_t>(MR, end - j0);
     V acc[MR][CO];
     unroll<MR>([&](auto m) { unroll<CO>([&](auto c) { acc[m][c] = V{}; }); });
-    for (int r = 0; r < live; ++r) {
-      const RowTap& run = taps[r];
-      // Pixel j reads input column iw0 + u + j through the run's u-th tap (u = 0 the rightmost).
-      const int64_t c0 = run.iw0 + j0;  // row 0's column for u = 0
-      const T* xrow = job.input + (in_row + run.id * row_pixels + run.ih * width) * cp;
-      const T* w = filters + static_cast<int64_t>(run.tap) * CO * cp;
-      const int64_t w_stride = run.taps * cp;  // between output channels
-      // Taps inside the input for every row of the tile: u in [ua, ub).
-      const int64_t ua = std::max<int64_t>(0, -c0);
-      const int64_t ub = std::min<int64_t>(run.taps, width - (c0 + MR - 1));
-      const bool whole = valid == MR && ua < ub;
-      if (whole) {
-        dot_tile<T, MR, CO>(xrow + (c0 + ua) * cp, cp, w + ua * cp, w_stride, (ub - ua) * cp, acc);
-        if (ua == 0 && ub == run.taps) continue;  // the tile covered every row's taps (inside the image)
+    if (valid == MR && j0 >= whole_lo && j0 <= whole_hi) {
+      for (int r = 0; r < live; ++r) {
+        const WholeRun& run = whole_runs[r];
+        dot_tile<T, MR, CO>(job.input + run.x + j0 * cp, cp, run.w, run.k, run.k, acc);
       }
-      // Each row's taps outside [ua, ub) (all of them when the tile did not run whole).
-      unroll<MR>([&](auto m) {
-        if (m >= valid) return;
-        const int64_t lo = std::max<int64_t>(0, -(c0 + m)), hi = std::min<int64_t>(run.taps, width - (c0 + m));
-        const int64_t split_lo = whole ? std::min(ua, hi) : hi, split_hi = whole ? std::max(ub, lo) : hi;
-        // [lo, split_lo) and [split_hi, hi): the parts the tile did not cover.
-        if (lo < split_lo) dot_row<T, CO>(xrow + (c0 + m + lo) * cp, w + lo * cp, w_stride, (split_lo - lo) * cp, acc[m]);
-        if (split_hi < hi) dot_row<T, CO>(xrow + (c0 + m + split_hi) * cp, w + split_hi * cp, w_stride, (hi - split_hi) * cp, acc[m]);
-      });
+    } else {
+      for (int r = 0; r < live; ++r) {
+        const RowTap& run = taps[r];
+        // Pixel j reads input column iw0 + u + j through the run's u-th tap (u = 0 the rightmost).
+        const int64_t c0 = run.iw0 + j0;  // row 0's column for u = 0
+        const T* xrow = job.input + (in_row + run.id * row_pixels + run.ih * width) * cp;
+        const T* w = filters + static_cast<int64_t>(run.tap) * CO * cp;
+        const int64_t w_stride = run.taps * cp;  // between output channels
+        // Taps inside the input for every row of the tile: u in [ua, ub).
+        const int64_t ua = std::max<int64_t>(0, -c0);
+        const int64_t ub = std::min<int64_t>(run.taps, width - (c0 + MR - 1));
+        const bool whole = valid == MR && ua < ub;
+        if (whole) {
+          dot_tile<T, MR, CO>(xrow + (c0 + ua) * cp, cp, w + ua * cp, w_stride, (ub - ua) * cp, acc);
+          if (ua == 0 && ub == run.taps) continue;  // the tile covered every row's taps (inside the image)
+        }
+        // Each row's taps outside [ua, ub) (all of them when the tile did not run whole).
+        unroll<MR>([&](auto m) {
+          if (m >= valid) return;
+          const int64_t lo = std::max<int64_t>(0, -(c0 + m)), hi = std::min<int64_t>(run.taps, width - (c0 + m));
+          const int64_t split_lo = whole ? std::min(ua, hi) : hi, split_hi = whole ? std::max(ub, lo) : hi;
+          // [lo, split_lo) and [split_hi, hi): the parts the tile did not cover.
+          if (lo < split_lo) dot_row<T, CO>(xrow + (c0 + m + lo) * cp, w + lo * cp, w_stride, (split_lo - lo) * cp, acc[m]);
+          if (split_hi < hi) dot_row<T, CO>(xrow + (c0 + m + split_hi) * cp, w + split_hi * cp, w_stride, (hi - split_hi) * cp, acc[m]);
+        });
+      }
     }
     unroll<MR>([&](auto m) {
       if (m < valid) store_pixel<D, CO>(job.output, out0 + (j0 + m) * pixel_step, channel_step, acc[m]);
