@@ -20,6 +20,8 @@
 // lies outside the input is skipped for the whole row; along the width each
 // tap reaches a range of phase pixels, and pixels outside it skip the tap
 // (no product with padding, which would turn an infinite weight into NaN).
+// Tiles within every run's reach (all but a row's ends) take a path whose
+// run offsets are set up once per phase row.
 #include <algorithm>
 #include <cstring>
 #include <utility>
