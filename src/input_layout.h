@@ -6,7 +6,7 @@
 //   - planar rows ([n][c][d][h] rows of `stride` elements, the width starting
 //     at `row_left`, zeros around it) for the pixel-lane kernel.
 // A copy is made row by row on the pool's threads; 16-bit inputs are
-// widened four at a time with vector integer operations.
+// widened eight at a time with vector integer operations.
 #pragma once
 
 #include <algorithm>
@@ -39,13 +39,15 @@ namespace input_detail {
 // dst[i] = convert(src[i]) for n contiguous elements.
 template <typename T, typename S, typename Convert>
 inline void convert_span(const S* src, T* dst, int64_t n, DType dtype, Convert convert) {
-  int64_t i = 0;
   if constexpr (sizeof(S) == 2 && sizeof(T) == 4) {
-    for (; i + 4 <= n; i += 4) {
-      store_vec(dst + i, dtype == DType::kFloat16 ? float16x4_to_float(src + i) : bfloat16x4_to_float(src + i));
+    if (dtype == DType::kFloat16) {
+      sixteen_bit_span_to_float(src, dst, n, [](half_vec::U32x4 h) { return float16_high_bits_to_float(h); }, convert);
+    } else {
+      sixteen_bit_span_to_float(src, dst, n, [](half_vec::U32x4 h) { return bfloat16_high_bits_to_float(h); }, convert);
     }
+    return;
   }
-  for (; i < n; ++i) dst[i] = static_cast<T>(convert(src[i]));
+  for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<T>(convert(src[i]));
 }
 
 }  // namespace input_detail

@@ -162,21 +162,29 @@ TEST(Float16Decode, AllPatternsMatchFloat16Type) {
 }
 #endif
 
-// The kernels widen 16-bit inputs four at a time with vector integer
-// operations (input_layout.h); every pattern must decode to the same bits
-// as the scalar decoder, NaN payloads and signed zeros included. The span
-// is three longer than the patterns, so the scalar tail runs too.
+// The kernels widen 16-bit inputs eight (then four) at a time with vector
+// integer operations (input_layout.h); every pattern must decode to the same
+// bits as the scalar decoder, NaN payloads and signed zeros included. The
+// span is three longer than the patterns, so the scalar tail runs too; then
+// the same patterns again in spans of four, through the four-lane step.
 void check_vector_decode_all(ctw::DType dtype, float (*scalar)(uint16_t)) {
   std::vector<uint16_t> patterns(65536 + 3);
   for (size_t i = 0; i < patterns.size(); ++i) patterns[i] = static_cast<uint16_t>(i * 40503u);  // a permutation, then 3 more
   for (uint32_t h = 0; h < 65536; ++h) patterns[h] = static_cast<uint16_t>(h);
   std::vector<float> got(patterns.size());
+  std::vector<float> got4(patterns.size());
   ctw::input_detail::convert_span(patterns.data(), got.data(), static_cast<int64_t>(patterns.size()), dtype,
                                   [&](uint16_t v) { return scalar(v); });
+  for (size_t i = 0; i + 4 <= patterns.size(); i += 4) {
+    ctw::input_detail::convert_span(patterns.data() + i, got4.data() + i, 4, dtype, [&](uint16_t v) { return scalar(v); });
+  }
   Mismatches bad;
   for (size_t i = 0; i < patterns.size(); ++i) {
     const uint32_t want = fbits(scalar(patterns[i]));
     if (fbits(got[i]) != want) bad.add("vector decode " + hex(patterns[i]) + ": want " + hex(want) + ", got " + hex(fbits(got[i])));
+    if (i < patterns.size() / 4 * 4 && fbits(got4[i]) != want) {
+      bad.add("four-lane decode " + hex(patterns[i]) + ": want " + hex(want) + ", got " + hex(fbits(got4[i])));
+    }
   }
 }
 

@@ -182,3 +182,42 @@ describe('accuracy against the float64 reference, bounded by the accumulation le
     console.log(`accuracy (S = sum |x*w| of an output's terms):\n${lines.join('\n')}`);
   });
 });
+
+describe('every 16-bit pattern through the wasm build', () => {
+  // One tap of weight 1 on one channel: output = round16(decode(x) * 1) must
+  // give back x's bits for every non-NaN pattern (the decode to float32 is
+  // exact, and so is the rounding of an exact 16-bit value), NaN for NaN;
+  // -0 gives +0 (the sum starts at +0, as TensorFlow's does).
+  // This runs the wasm decoders (eight, then four lanes at a time: 65541
+  // values), which the native C++ tests cannot: their wasm shuffles differ.
+  // Kernels: igemm reads a channels-last copy (contiguous spans), pixels a
+  // planar one of the channels-first input (contiguous rows).
+  const ONE = { float16: 0x3c00, bfloat16: 0x3f80 };
+  const isNaN16 = (h, dtype) => (dtype === 'float16' ? (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0
+    : (h & 0x7f80) === 0x7f80 && (h & 0x7f) !== 0);
+  test.each([
+    ['float16', 'igemm', 'NWC'], ['float16', 'pixels', 'NCW'],
+    ['bfloat16', 'igemm', 'NWC'], ['bfloat16', 'pixels', 'NCW'],
+  ])('%s, kernel %s, %s', (dtype, kernel, dataFormat) => {
+    const n = 65536 + 5;
+    const x = new Uint16Array(n);
+    for (let i = 0; i < n; i++) x[i] = i & 0xffff;
+    const shape = dataFormat === 'NWC' ? [1, n, 1] : [1, 1, n];
+    const op = lib.createConvTranspose({ data: Uint16Array.of(ONE[dtype]), shape: [1, 1, 1], dtype },
+      { strides: 1, padding: 'VALID', dataFormat, kernel });
+    try {
+      expect(op.kernel).toBe(kernel);
+      const y = op.run({ data: x, shape, dtype }, shape).data;
+      let bad = 0;
+      let first = '';
+      for (let i = 0; i < n; i++) {
+        const ok = isNaN16(x[i], dtype) ? isNaN16(y[i], dtype) : y[i] === (x[i] === 0x8000 ? 0 : x[i]);
+        if (!ok && bad++ === 0) first = `pattern 0x${x[i].toString(16)} gave 0x${y[i].toString(16)}`;
+      }
+      expect(first).toBe('');
+      expect(bad).toBe(0);
+    } finally {
+      op.dispose();
+    }
+  });
+});
