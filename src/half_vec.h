@@ -52,22 +52,15 @@ inline U16x8 load4(const uint16_t* src) {  // lanes 4-7 zero
 }
 
 // Lanes 0-3 (H = 0) or 4-7 (H = 1) of v, each shifted into the high half of
-// a 32-bit lane (pattern << 16): one unpack with zero. In wasm the shuffle is
-// opaque: as a plain vector conversion LLVM merged the widening into the
-// decoder's masks and shifts as byte shuffles, which V8 lowers to about 20
-// instructions per four values (perf annotate of E4 in float16).
+// a 32-bit lane (pattern << 16): one unpack with zero, opaque in wasm (as a
+// plain vector conversion LLVM merged the widening into the float16
+// decoder's masks and shifts as byte shuffles: about 20 x64 instructions per
+// four values, perf annotate of E4 in float16).
 template <int H>
 inline U32x4 high_bits(U16x8 v) {
-#ifdef __wasm_simd128__
-  typedef signed char B __attribute__((vector_size(16)));
   constexpr int o = 8 * H;
-  return reinterpret_cast<U32x4>(__builtin_wasm_shuffle_i8x16(
-      B{}, reinterpret_cast<B>(v), o, o + 1, 16 + o, 17 + o, o + 2, o + 3, 18 + o, 19 + o, o + 4, o + 5, 20 + o,
-      21 + o, o + 6, o + 7, 22 + o, 23 + o));
-#else
-  return reinterpret_cast<U32x4>(__builtin_shufflevector(U16x8{}, v, 4 * H, 8 + 4 * H, 4 * H + 1, 9 + 4 * H,
-                                                          4 * H + 2, 10 + 4 * H, 4 * H + 3, 11 + 4 * H));
-#endif
+  return reinterpret_cast<U32x4>(shuffle_bytes<o, o + 1, 16 + o, 17 + o, o + 2, o + 3, 18 + o, 19 + o, o + 4, o + 5,
+                                               20 + o, 21 + o, o + 6, o + 7, 22 + o, 23 + o>(U16x8{}, v));
 }
 
 }  // namespace half_vec

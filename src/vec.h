@@ -50,23 +50,31 @@ inline void store_vec(T* p, const Vec<T>& v) {
   std::memcpy(p, &v, sizeof(v));
 }
 
+// A byte shuffle of a and b (index i < 16: a's byte i, else b's byte i - 16).
+// In wasm it is opaque: LLVM rewrites a plain __builtin_shufflevector whose
+// result lanes are partly unused (or that it can merge with the operations
+// around it) into byte shuffles with zeros that no longer match V8's
+// one-instruction patterns, and V8 then lowers each to two pshufb, their
+// constants and an or (seen in the dot kernel's lane sums and the float16
+// input widening). Natively the same indices, as a plain shuffle.
+typedef signed char Bytes16 __attribute__((vector_size(16)));
+template <int... I, typename V>
+inline V shuffle_bytes(V a, V b) {
+  static_assert(sizeof...(I) == 16 && sizeof(V) == 16, "sixteen byte indices of two 16-byte vectors");
+#ifdef __wasm_simd128__
+  return reinterpret_cast<V>(__builtin_wasm_shuffle_i8x16(reinterpret_cast<Bytes16>(a), reinterpret_cast<Bytes16>(b), I...));
+#else
+  return reinterpret_cast<V>(__builtin_shufflevector(reinterpret_cast<Bytes16>(a), reinterpret_cast<Bytes16>(b), I...));
+#endif
+}
+
 // The low 64-bit halves of a and b as one vector [a.lo, b.lo], and the high
-// halves [a.hi, b.hi]: single instructions in V8 (movlhps / unpckhqdq). In
-// wasm they are opaque shuffles: when some result lanes are never used,
-// LLVM rewrites a plain __builtin_shufflevector with zeros in their place,
-// which no longer matches V8's 64-bit patterns and is lowered to two byte
-// shuffles, their constants and an or (seen in the dot kernel's lane sums).
+// halves [a.hi, b.hi]: single instructions in V8 (movlhps / unpckhqdq).
 template <int H>  // 0: the low halves, 1: the high halves
 inline Vec<float> halves_64(Vec<float> a, Vec<float> b) {
-#ifdef __wasm_simd128__
-  typedef signed char B __attribute__((vector_size(16)));
   constexpr int o = 8 * H;
-  return reinterpret_cast<Vec<float>>(__builtin_wasm_shuffle_i8x16(
-      reinterpret_cast<B>(a), reinterpret_cast<B>(b), o, o + 1, o + 2, o + 3, o + 4, o + 5, o + 6, o + 7, 16 + o,
-      17 + o, 18 + o, 19 + o, 20 + o, 21 + o, 22 + o, 23 + o));
-#else
-  return __builtin_shufflevector(a, b, 2 * H, 2 * H + 1, 4 + 2 * H, 5 + 2 * H);
-#endif
+  return shuffle_bytes<o, o + 1, o + 2, o + 3, o + 4, o + 5, o + 6, o + 7, 16 + o, 17 + o, 18 + o, 19 + o, 20 + o,
+                       21 + o, 22 + o, 23 + o>(a, b);
 }
 inline Vec<float> low_64s(Vec<float> a, Vec<float> b) { return halves_64<0>(a, b); }
 inline Vec<float> high_64s(Vec<float> a, Vec<float> b) { return halves_64<1>(a, b); }
