@@ -43,6 +43,11 @@ enum class FastKernel {
 // more taps x channels into blocks, that add to the output (igemm_kernel.cc).
 constexpr int64_t kIgemmKBlock = 4096;
 
+// The dot kernel sets up at most this many runs of taps once per output row
+// for the tiles inside the input; rows with more take the edge path for every
+// tile (dot_kernel.cc).
+constexpr int kDotMaxRowRuns = 16;
+
 // What kAuto picks for this plan (never kAuto), and whether a kernel can serve it.
 FastKernel fast_kernel_for(const ConvTransposePlan& plan);
 bool fast_kernel_serves(FastKernel kernel, const ConvTransposePlan& plan);

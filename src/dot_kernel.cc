@@ -133,10 +133,9 @@ void DotRows<T>::phase_row(const Job& job, const RowSegment& seg, const Phase& p
     const T* w;
     int64_t k;  // the run's taps x cp: its weights per output channel
   };
-  constexpr int kMaxWholeRuns = 16;
-  WholeRun whole_runs[kMaxWholeRuns];
+  WholeRun whole_runs[kDotMaxRowRuns];
   int64_t whole_lo = 0, whole_hi = -1;  // tiles starting at j0 in [whole_lo, whole_hi]
-  if (live <= kMaxWholeRuns) {
+  if (live <= kDotMaxRowRuns) {
     whole_hi = end;
     for (int r = 0; r < live; ++r) {
       const RowTap& run = taps[r];

@@ -657,11 +657,11 @@ TEST(Kernel, NarrowOutputChannels) {
             // Kernel smaller than the stride; a long 1-D filter with stride 8 (signal interpolation).
             make_spec(2, false, t, 1, cin, cout, {4, 5}, {1, 2}, {3, 4}, {1, 1}, "VALID"),
             make_spec(1, cout % 2 == 0, t, 1, cin, cout, {90}, {32}, {8}, {1}, "SAME"),
-            // 16 and 17 runs of width taps per phase row: the dot kernel sets
-            // up at most 16 runs once per row for its inner tiles (more: every
-            // tile takes the edge path).
-            make_spec(2, false, t, 1, cin, cout, {18, 13}, {16, 3}, {1, 2}, {1, 1}, "SAME"),
-            make_spec(2, false, t, 1, cin, cout, {18, 13}, {17, 5}, {1, 2}, {1, 1}, "VALID"),
+            // kDotMaxRowRuns and one more runs of width taps per phase row: the
+            // dot kernel sets up at most that many once per row for its inner
+            // tiles (more: every tile takes the edge path).
+            make_spec(2, false, t, 1, cin, cout, {18, 13}, {ctw::kDotMaxRowRuns, 3}, {1, 2}, {1, 1}, "SAME"),
+            make_spec(2, false, t, 1, cin, cout, {18, 13}, {ctw::kDotMaxRowRuns + 1, 5}, {1, 2}, {1, 1}, "VALID"),
         };
         Spec three = make_spec(3, cout % 2 == 1, t, 1, cin, cout, {3, 4, 5}, {2, 3, 2}, {1, 2, 3}, {1, 1, 2}, "EXPLICIT");
         three.pad_before = {0, 2, 1};
