@@ -48,6 +48,12 @@ constexpr int64_t kIgemmKBlock = 4096;
 // tile (dot_kernel.cc).
 constexpr int kDotMaxRowRuns = 16;
 
+// The pixel kernel's planar copy widens 16-bit channels-last input this many
+// elements (whole pixels) at a time into a stack buffer, then gathers each
+// channel's row from it; pixels with more channels are widened one element at
+// a time (input_layout.h).
+constexpr int64_t kPlanarWidenBlock = 1024;
+
 // What kAuto picks for this plan (never kAuto), and whether a kernel can serve it.
 FastKernel fast_kernel_for(const ConvTransposePlan& plan);
 bool fast_kernel_serves(FastKernel kernel, const ConvTransposePlan& plan);

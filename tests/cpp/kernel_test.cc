@@ -677,6 +677,24 @@ TEST(Kernel, NarrowOutputChannels) {
   }
 }
 
+// The pixel kernel's planar copy of a channels-last input: 16-bit values are
+// widened kPlanarWidenBlock elements (whole pixels) at a time, a last block
+// of fewer pixels, and one pixel at a time when it has more channels than
+// that. Widths of several blocks, and more channels than one block holds.
+TEST(Kernel, PlanarCopyOfChannelsLastInput) {
+  const int64_t block = ctw::kPlanarWidenBlock;
+  for (DType t : kAllTypes) {
+    for (int64_t cin : {int64_t{7}, block / 2 + 1, block, block + 3}) {
+      const int64_t width = 2 * block / cin + 3;  // two or more blocks, the last one short
+      const uint64_t seed = 7000 + 10 * static_cast<uint64_t>(t) + static_cast<uint64_t>(cin);
+      check_spec(make_spec(1, false, t, 1, cin, 2, {width}, {3}, {2}, {1}, "SAME"), seed);
+      if (HasFatalFailure()) return;
+      check_spec(make_spec(2, false, t, 2, cin, 1, {2, width}, {2, 2}, {1, 3}, {1, 1}, "VALID"), seed + 1);
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
 // Width kernels a multiple of the width stride: the output-column kernel
 // (columns_kernel.cc), run on each plan with every other kernel that serves
 // it. Macro pixels (s output columns) whose input window passes an end of
