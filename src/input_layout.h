@@ -59,11 +59,10 @@ inline void convert_span(const S* src, T* dst, int64_t n, DType dtype, Convert c
 template <typename T, typename S, typename Convert>
 void gather_planar(const S* in, T* out, int64_t channel_step, int64_t width, int64_t channels, DType dtype,
                    Convert convert) {
-  constexpr int64_t kBlock = kPlanarWidenBlock;
   if constexpr (sizeof(S) == 2 && sizeof(T) == 4) {
-    if (channels <= kBlock) {
-      alignas(16) float block[kBlock];
-      const int64_t pixels = kBlock / channels;
+    if (channels <= kPlanarWidenBlock) {
+      alignas(16) float block[kPlanarWidenBlock];
+      const int64_t pixels = kPlanarWidenBlock / channels;
       for (int64_t w0 = 0; w0 < width; w0 += pixels) {
         const int64_t count = std::min(pixels, width - w0);
         convert_span(in + w0 * channels, block, count * channels, dtype, convert);

@@ -678,14 +678,15 @@ TEST(Kernel, NarrowOutputChannels) {
 }
 
 // The pixel kernel's planar copy of a channels-last input: 16-bit values are
-// widened kPlanarWidenBlock elements (whole pixels) at a time, a last block
-// of fewer pixels, and one pixel at a time when it has more channels than
-// that. Widths of several blocks, and more channels than one block holds.
+// widened up to kPlanarWidenBlock elements (whole pixels) at a time, and
+// element by element when a pixel has more channels than a block holds.
+// Widths of several blocks (with 7 channels the last block short), blocks
+// of one pixel, and more channels than a block.
 TEST(Kernel, PlanarCopyOfChannelsLastInput) {
   const int64_t block = ctw::kPlanarWidenBlock;
   for (DType t : kAllTypes) {
     for (int64_t cin : {int64_t{7}, block / 2 + 1, block, block + 3}) {
-      const int64_t width = 2 * block / cin + 3;  // two or more blocks, the last one short
+      const int64_t width = 2 * block / cin + 3;  // more pixels than two blocks hold
       const uint64_t seed = 7000 + 10 * static_cast<uint64_t>(t) + static_cast<uint64_t>(cin);
       check_spec(make_spec(1, false, t, 1, cin, 2, {width}, {3}, {2}, {1}, "SAME"), seed);
       if (HasFatalFailure()) return;
