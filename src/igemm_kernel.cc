@@ -306,7 +306,7 @@ struct IgemmKernel {
   // zero) transposed into [cin][NR]: the source rows read in step, the
   // destination written in order. Returns a probe that is NaN when some
   // weight is Inf or NaN (0 otherwise). float from float, four input
-  // channels at a time as two 4x4 transposes by interleaving shuffles.
+  // channels at a time as two 4x4 transposes (transpose4).
   template <typename T, typename S, typename Convert>
   static T pack_panel(const S* src, int64_t rows, int64_t cin, T* dst, Convert& convert) {
     constexpr int64_t NR = TileShape<T>::kNR;
@@ -318,16 +318,13 @@ struct IgemmKernel {
         for (; ci + 4 <= cin; ci += 4, dst += 4 * NR) {
           for (int half = 0; half < 2; ++half) {
             const float* s = src + half * 4 * cin + ci;
-            const Vec<float> r0 = load_vec(s), r1 = load_vec(s + cin), r2 = load_vec(s + 2 * cin), r3 = load_vec(s + 3 * cin);
-            const Vec<float> t0 = __builtin_shufflevector(r0, r1, 0, 4, 1, 5), t1 = __builtin_shufflevector(r0, r1, 2, 6, 3, 7);
-            const Vec<float> t2 = __builtin_shufflevector(r2, r3, 0, 4, 1, 5), t3 = __builtin_shufflevector(r2, r3, 2, 6, 3, 7);
-            const Vec<float> c0 = __builtin_shufflevector(t0, t2, 0, 1, 4, 5), c1 = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
-            const Vec<float> c2 = __builtin_shufflevector(t1, t3, 0, 1, 4, 5), c3 = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
-            store_vec(dst + half * 4, c0);
-            store_vec(dst + NR + half * 4, c1);
-            store_vec(dst + 2 * NR + half * 4, c2);
-            store_vec(dst + 3 * NR + half * 4, c3);
+            Vec<float> r0 = load_vec(s), r1 = load_vec(s + cin), r2 = load_vec(s + 2 * cin), r3 = load_vec(s + 3 * cin);
             nonfinite += (r0 + r1 + r2 + r3) * Vec<float>{};
+            transpose4(r0, r1, r2, r3);
+            store_vec(dst + half * 4, r0);
+            store_vec(dst + NR + half * 4, r1);
+            store_vec(dst + 2 * NR + half * 4, r2);
+            store_vec(dst + 3 * NR + half * 4, r3);
           }
         }
         probe = nonfinite[0] + nonfinite[1] + nonfinite[2] + nonfinite[3];

@@ -6,13 +6,15 @@
 //   - planar rows ([n][c][d][h] rows of `stride` elements, the width starting
 //     at `row_left`, zeros around it) for the pixel-lane kernel.
 // A copy is made row by row on the pool's threads; 16-bit inputs are
-// widened eight at a time with vector integer operations.
+// widened eight at a time with vector integer operations, and channels-last
+// float rows go planar by 4x4 transposes.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 
 #include "conv_transpose_kernels.h"
 #include "dtype.h"
@@ -51,25 +53,54 @@ inline void convert_span(const S* src, T* dst, int64_t n, DType dtype, Convert c
   for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<T>(convert(src[i]));
 }
 
+// Channels-last floats in[w][c] (width x channels) to planar rows
+// out[c * channel_step + w]: blocks of 4 pixels x 4 channels as one 4x4
+// transpose, the rest one by one (element by element throughout, the bench's
+// E1 ran 1.05x slower on one thread).
+inline void transpose_to_planar(const float* in, float* out, int64_t channel_step, int64_t width, int64_t channels) {
+  int64_t c = 0;
+  for (; c + 4 <= channels; c += 4) {
+    float* o = out + c * channel_step;
+    int64_t w = 0;
+    for (; w + 4 <= width; w += 4) {
+      const float* i = in + w * channels + c;
+      Vec<float> r0 = load_vec(i), r1 = load_vec(i + channels), r2 = load_vec(i + 2 * channels),
+                 r3 = load_vec(i + 3 * channels);
+      transpose4(r0, r1, r2, r3);
+      store_vec(o + w, r0);
+      store_vec(o + channel_step + w, r1);
+      store_vec(o + 2 * channel_step + w, r2);
+      store_vec(o + 3 * channel_step + w, r3);
+    }
+    for (; w < width; ++w) {
+      for (int64_t k = 0; k < 4; ++k) o[k * channel_step + w] = in[w * channels + c + k];
+    }
+  }
+  for (; c < channels; ++c) {
+    for (int64_t w = 0; w < width; ++w) out[c * channel_step + w] = in[w * channels + c];
+  }
+}
+
 // Channels-last pixels in[w][c] (width x channels) to planar rows
 // out[c * channel_step + w]. 16-bit values are first widened a block of
-// pixels at a time (kPlanarWidenBlock elements) into a stack buffer with
-// convert_span's vector path, then gathered as floats (element by element,
-// the scalar decode made a float16 call of the bench's E1 1.1x slower).
+// pixels at a time (up to kPlanarWidenBlock elements) into a stack buffer
+// with convert_span's vector path, then transposed as floats (element by
+// element, the scalar decode made a float16 call of the bench's E1 1.1x
+// slower).
 template <typename T, typename S, typename Convert>
 void gather_planar(const S* in, T* out, int64_t channel_step, int64_t width, int64_t channels, DType dtype,
                    Convert convert) {
-  if constexpr (sizeof(S) == 2 && sizeof(T) == 4) {
+  if constexpr (std::is_same<T, float>::value && std::is_same<S, float>::value) {
+    transpose_to_planar(in, out, channel_step, width, channels);
+    return;
+  } else if constexpr (sizeof(S) == 2 && std::is_same<T, float>::value) {
     if (channels <= kPlanarWidenBlock) {
       alignas(16) float block[kPlanarWidenBlock];
       const int64_t pixels = kPlanarWidenBlock / channels;
       for (int64_t w0 = 0; w0 < width; w0 += pixels) {
         const int64_t count = std::min(pixels, width - w0);
         convert_span(in + w0 * channels, block, count * channels, dtype, convert);
-        for (int64_t c = 0; c < channels; ++c) {
-          T* o = out + c * channel_step + w0;
-          for (int64_t w = 0; w < count; ++w) o[w] = block[w * channels + c];
-        }
+        transpose_to_planar(block, out + w0, channel_step, count, channels);
       }
       return;
     }

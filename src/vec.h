@@ -79,6 +79,17 @@ inline Vec<float> halves_64(Vec<float> a, Vec<float> b) {
 inline Vec<float> low_64s(Vec<float> a, Vec<float> b) { return halves_64<0>(a, b); }
 inline Vec<float> high_64s(Vec<float> a, Vec<float> b) { return halves_64<1>(a, b); }
 
+// Transposes the 4x4 block of rows r0..r3 in place (r_i[j] <-> r_j[i]) by
+// two rounds of interleaving shuffles.
+inline void transpose4(Vec<float>& r0, Vec<float>& r1, Vec<float>& r2, Vec<float>& r3) {
+  const Vec<float> t0 = __builtin_shufflevector(r0, r1, 0, 4, 1, 5), t1 = __builtin_shufflevector(r0, r1, 2, 6, 3, 7);
+  const Vec<float> t2 = __builtin_shufflevector(r2, r3, 0, 4, 1, 5), t3 = __builtin_shufflevector(r2, r3, 2, 6, 3, 7);
+  r0 = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
+  r1 = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
+  r2 = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
+  r3 = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
+}
+
 // Calls f(std::integral_constant<int, I>{}) for I = 0 .. N-1, written out,
 // so that arrays of vector accumulators indexed by I stay in registers.
 template <typename F, int... I>
