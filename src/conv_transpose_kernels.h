@@ -49,9 +49,9 @@ constexpr int64_t kIgemmKBlock = 4096;
 constexpr int kDotMaxRowRuns = 16;
 
 // The pixel kernel's planar copy widens 16-bit channels-last input this many
-// elements (whole pixels) at a time into a stack buffer, then gathers each
-// channel's row from it; pixels with more channels are widened one element at
-// a time (input_layout.h).
+// elements (whole pixels) at a time into a stack buffer, then transposes that
+// into the channels' rows; pixels with more channels are widened one element
+// at a time (input_layout.h).
 constexpr int64_t kPlanarWidenBlock = 1024;
 
 // What kAuto picks for this plan (never kAuto), and whether a kernel can serve it.

@@ -191,13 +191,14 @@ describe('every 16-bit pattern through the wasm build', () => {
   // This runs the wasm decoders (eight, then four lanes at a time: 65541
   // values), which the native C++ tests cannot: their wasm shuffles differ.
   // Kernels: igemm reads a channels-last copy (contiguous spans), pixels a
-  // planar one of the channels-first input (contiguous rows).
+  // planar one of the channels-first input (contiguous rows) or of the
+  // channels-last input (widened in blocks, then transposed).
   const ONE = { float16: 0x3c00, bfloat16: 0x3f80 };
   const isNaN16 = (h, dtype) => (dtype === 'float16' ? (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0
     : (h & 0x7f80) === 0x7f80 && (h & 0x7f) !== 0);
   test.each([
-    ['float16', 'igemm', 'NWC'], ['float16', 'pixels', 'NCW'],
-    ['bfloat16', 'igemm', 'NWC'], ['bfloat16', 'pixels', 'NCW'],
+    ['float16', 'igemm', 'NWC'], ['float16', 'pixels', 'NCW'], ['float16', 'pixels', 'NWC'],
+    ['bfloat16', 'igemm', 'NWC'], ['bfloat16', 'pixels', 'NCW'], ['bfloat16', 'pixels', 'NWC'],
   ])('%s, kernel %s, %s', (dtype, kernel, dataFormat) => {
     const n = 65536 + 5;
     const x = new Uint16Array(n);
