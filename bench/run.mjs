@@ -3,9 +3,10 @@
 // this one run (ratios between peers of the same run are what to compare;
 // absolute figures move 20-30% between processes on a shared machine).
 //
-//   node --no-liftoff bench/run.mjs                 full run (~2 s per cell)
-//   node --no-liftoff bench/run.mjs --quick         whole run in well under a minute
-//   node --no-liftoff bench/run.mjs --shapes S1,S3 --peers ours,ort
+//   node --no-liftoff --expose-gc bench/run.mjs     full run (~2 s per cell); `npm run bench`
+//   node --no-liftoff --expose-gc bench/run.mjs --quick   whole run in well under a minute
+//   node --no-liftoff --expose-gc bench/run.mjs --shapes S1,S3 --peers ours,ort
+// (--expose-gc: a full collection before each timed slice, see collectGarbage)
 //   node --no-liftoff bench/run.mjs --json out.json (default bench/results/latest.json)
 //   node bench/run.mjs --help                       all flags, shapes and peers
 //
@@ -17,6 +18,8 @@
 //   ours-into     the prepared form, all threads, writing into one output array
 //                 reused across runs (run(input, shape, { output })): the same
 //                 work without allocating the result; not in the ratios
+//   ours-into-1t  the same on 1 thread: with ours-into, the thread scaling of
+//                 the call without the cost of a fresh result array
 //   ours-call     this library, all threads, one-call form convTranspose()
 //   ours-call-1t  the one-call form on 1 thread
 //   tfjs-wasm     @tensorflow/tfjs-backend-wasm: tf.conv2dTranspose /
@@ -91,11 +94,12 @@ const SHAPES = [
     note: '3-D, odd sizes, 17 -> 3 channels, stride 3' },
 ];
 
-const PEERS = ['ours', 'ours-1t', 'ours-into', 'ours-call', 'ours-call-1t', 'tfjs-wasm', 'tfjs-cpu', 'ort'];
+const PEERS = ['ours', 'ours-1t', 'ours-into', 'ours-into-1t', 'ours-call', 'ours-call-1t', 'tfjs-wasm', 'tfjs-cpu', 'ort'];
 const PEER_LABEL = {
   ours: 'ours (prepared, all threads)',
   'ours-1t': 'ours (prepared, 1 thread)',
   'ours-into': 'ours (prepared, all threads, into a reused output array)',
+  'ours-into-1t': 'ours (prepared, 1 thread, into a reused output array)',
   'ours-call': 'ours (one-call, all threads)',
   'ours-call-1t': 'ours (one-call, 1 thread)',
   'tfjs-wasm': 'tfjs-backend-wasm 4.22',
@@ -107,7 +111,7 @@ const PEER_LABEL = {
 // Command line
 // ---------------------------------------------------------------------------
 function usage() {
-  return `usage: node --no-liftoff bench/run.mjs [flags]
+  return `usage: node --no-liftoff --expose-gc bench/run.mjs [flags]
   --quick              short warm-up and timing (whole run well under 60 s)
   --shapes S1,S3,...   shapes to run (default: all)          ${SHAPES.map((s) => s.id).join(',')}
   --peers ours,ort,... peers to run (default: all)           ${PEERS.join(',')}
@@ -272,6 +276,14 @@ function fmtMs(ms) {
   if (ms >= 1) return ms.toFixed(2);
   return ms.toFixed(3);
 }
+// One thread's into-array median over all threads' (> 1: the threads help).
+function intoScaling(e) {
+  const one = e.cells['ours-into-1t'];
+  const all = e.cells['ours-into'];
+  if (one?.status !== 'measured' || all?.status !== 'measured') return null;
+  return one.medianMs / all.medianMs;
+}
+
 function fmtRatio(r) {
   if (r === null || r === undefined || !isFinite(r)) return '-';
   return r >= 10 ? `${r.toFixed(0)}x` : `${r.toFixed(2)}x`;
@@ -330,6 +342,12 @@ async function measure(fn, isAsync, policy) {
  * handle: { key, run, isAsync, before?: async () => void } (before: e.g. set
  * the thread count). Returns a Map key -> measure()-like result.
  */
+// A full garbage collection where the engine allows it (node --expose-gc, as
+// `npm run bench` runs it); a no-op otherwise.
+function collectGarbage() {
+  if (typeof globalThis.gc === 'function') globalThis.gc();
+}
+
 async function measureInterleaved(handles, policy) {
   const state = new Map();
   for (const h of handles) {
@@ -369,6 +387,10 @@ async function measureInterleaved(handles, policy) {
       // per round until it has minRuns (quick: one in all), not one per round.
       const slow = st.est > policy.slowRunMs || st.est > 2 * slice;
       if (slow && st.times.length >= (st.est > policy.slowRunMs ? 1 : policy.minRuns)) continue;
+      // The garbage of the slice before (result arrays: megabytes a run) is
+      // collected here, not in this handle's timed runs; the pause then lets
+      // the engine's background threads finish freeing it.
+      collectGarbage();
       await sleep(policy.pauseMs);
       try {
         if (h.before) await h.before();
@@ -437,6 +459,7 @@ async function makePeers(opts, env) {
   peers.ours = oursPrepared(env.threads);
   peers['ours-1t'] = oursPrepared(1);
   if (prepared) peers['ours-into'] = oursPrepared(env.threads, true);
+  if (prepared) peers['ours-into-1t'] = oursPrepared(1, true);
   peers['ours-call'] = oursCall(env.threads);
   peers['ours-call-1t'] = oursCall(1);
 
@@ -685,7 +708,7 @@ async function main() {
     ? ' — Liftoff off: wasm is optimized (TurboFan) before its first run'
     : ' — WARNING: Liftoff on; wasm runs baseline code until V8 tiers up. Run with `node --no-liftoff` for stable figures'}`);
   log(`- warm-up per cell: the first call, then until ${opts.policy.warmupMs} ms have passed and at least ${opts.policy.warmRuns} runs were made (whichever is later)${opts.quick ? `; a run over ${opts.policy.slowRunMs} ms ends it` : ''}`);
-  log(`- timed per cell: ~${opts.policy.timeMs} ms of runs in ${opts.policy.rounds} interleaved rounds: each round times every peer of the shape for ~${Math.round(opts.policy.timeMs / opts.policy.rounds)} ms (at least one run; a run longer than two such slices only until ${opts.policy.minRuns} runs${opts.quick ? `, one if over ${opts.policy.slowRunMs} ms` : ''}), the order shuffled anew each round and a ${opts.policy.pauseMs} ms pause before each; median of all runs reported. Drift in the machine's speed falls on every peer alike`);
+  log(`- timed per cell: ~${opts.policy.timeMs} ms of runs in ${opts.policy.rounds} interleaved rounds: each round times every peer of the shape for ~${Math.round(opts.policy.timeMs / opts.policy.rounds)} ms (at least one run; a run longer than two such slices only until ${opts.policy.minRuns} runs${opts.quick ? `, one if over ${opts.policy.slowRunMs} ms` : ''}), the order shuffled anew each round and ${typeof globalThis.gc === 'function' ? 'a full garbage collection and ' : ''}a ${opts.policy.pauseMs} ms pause before each${typeof globalThis.gc === 'function' ? '' : ' (no collection: run with --expose-gc for one)'}; median of all runs reported. Drift in the machine's speed falls on every peer alike`);
   log(`- timed region: one op call including read-back of its output (ours: .data; tfjs: dataSync(); ort: await run() + await getData()). Input/session/filter preparation and NHWC<->NCHW conversion are outside it`);
   log(`- conv-transpose-wasm ${libPkg.version}: init() -> ${JSON.stringify(initResult)}; "all threads" = ${env.threads}; prepared form createConvTranspose: ${typeof lib.createConvTranspose === 'function' ? (opts.prepared ? 'yes' : 'yes, but off (--no-prepared): ours = one-call form') : 'NOT AVAILABLE (ours = one-call form)'}`);
   log(`- library loaded from ${path.relative(ROOT, fileURLToPath(import.meta.resolve('conv-transpose-wasm')))} (the built dist/; rebuild before benchmarking changes)`);
@@ -903,6 +926,7 @@ async function main() {
   if (has('ours')) cols.push(['ours ms', (e) => cellMs(e.cells.ours)], ['ours GFLOP/s', (e) => fmtGf(e.cells.ours?.gflops)]);
   if (has('ours-1t')) cols.push(['ours 1T GFLOP/s', (e) => fmtGf(e.cells['ours-1t']?.gflops)]);
   if (has('ours-into')) cols.push(['ours into-array ms', (e) => cellMs(e.cells['ours-into'])]);
+  if (has('ours-into') && has('ours-into-1t')) cols.push(['into-array 2T/1T', (e) => fmtRatio(intoScaling(e))]);
   if (has('ours-call')) cols.push(['ours one-call ms', (e) => cellMs(e.cells['ours-call'])]);
   if (has('ours-call-1t')) cols.push(['ours one-call 1T ms', (e) => cellMs(e.cells['ours-call-1t'])]);
   if (has('tfjs-wasm')) cols.push(['tfjs-wasm ms', (e) => cellMs(e.cells['tfjs-wasm'])]);

@@ -31,8 +31,8 @@ const peers = ['ours', 'ours-1t', 'ours-call', 'tfjs-wasm', 'tfjs-cpu', 'ort'];
 
 console.log(`${runs.length} runs: ${runs.map((r) => r.meta.date).join(', ')}`);
 console.log('');
-console.log('| shape | ours ms | ours GFLOP/s | 1 thread GFLOP/s | into-array ms | one-call ms | tfjs-wasm ms | tfjs cpu ms | onnxruntime-web ms | 2T / 1T | vs tfjs-wasm | vs ort-web |');
-console.log('|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+console.log('| shape | ours ms | ours GFLOP/s | 1 thread GFLOP/s | into-array ms | one-call ms | tfjs-wasm ms | tfjs cpu ms | onnxruntime-web ms | 2T / 1T | into-array 2T / 1T | vs tfjs-wasm | vs ort-web |');
+console.log('|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
 for (const id of ids) {
   const flops = runs[0].shapes.find((s) => s.id === id).flops;
   const ms = (peer) => median(runs.map((r) => measured(cell(r, id, peer))?.medianMs));
@@ -49,21 +49,24 @@ for (const id of ids) {
     return rs.length === 1 ? fmtX(rs[0]) : `${fmtX(median(rs))} (${fmtX(lo)}-${fmtX(hi)})`;
   };
   const oneT = median(runs.map((r) => measured(cell(r, id, 'ours-1t'))?.gflops));
-  const scaling = (() => {
+  // One thread's ms over all threads', per run: with a fresh result array
+  // (ours) and writing into one reused array (ours-into).
+  const scaling = (all, one) => {
     const rs = runs.map((r) => {
-      const o = measured(cell(r, id, 'ours')), t = measured(cell(r, id, 'ours-1t'));
+      const o = measured(cell(r, id, all)), t = measured(cell(r, id, one));
       return o && t ? t.medianMs / o.medianMs : null;
     }).filter((v) => v !== null);
     if (rs.length === 0) return '-';
     return rs.length === 1 ? fmtX(rs[0]) : `${fmtX(median(rs))} (${fmtX(Math.min(...rs))}-${fmtX(Math.max(...rs))})`;
-  })();
+  };
   const oursMs = ms('ours');
   console.log(`| ${id} | ${fmtMs(oursMs)} | ${fmtG(oursMs ? flops / oursMs / 1e6 : null)} | ${fmtG(oneT)} | ${fmtMs(ms('ours-into'))} | ${fmtMs(ms('ours-call'))} | ` +
-    `${failed('tfjs-wasm') ? 'wrong output' : fmtMs(ms('tfjs-wasm'))} | ${fmtMs(ms('tfjs-cpu'))} | ${fmtMs(ms('ort'))} | ${scaling} | ` +
+    `${failed('tfjs-wasm') ? 'wrong output' : fmtMs(ms('tfjs-wasm'))} | ${fmtMs(ms('tfjs-cpu'))} | ${fmtMs(ms('ort'))} | ${scaling('ours', 'ours-1t')} | ` +
+    `${scaling('ours-into', 'ours-into-1t')} | ` +
     `${failed('tfjs-wasm') ? '-' : ratio('tfjs-wasm')} | ${ratio('ort')} |`);
 }
 console.log('');
-console.log('Medians over the runs of each run\'s median ms; ratios (peer ms / ours ms, > 1: ours faster; 2T / 1T: one thread\'s ms over two threads\') as the median over the runs with the range seen.');
+console.log('Medians over the runs of each run\'s median ms; ratios (peer ms / ours ms, > 1: ours faster; 2T / 1T: one thread\'s ms over two threads\', with a fresh result array per call and, into-array, with one reused output array) as the median over the runs with the range seen.');
 
 const dtypeRows = runs.filter((r) => r.dtypes).map((r) => r.dtypes);
 if (dtypeRows.length) {
