@@ -58,6 +58,25 @@ std::unique_ptr<ctw::ThreadPool>& pool() {
   return instance;
 }
 
+// A JS function as the pool's side task for one call (none without a pool
+// or when undefined); cleared on leaving the scope whether or not it ran.
+class SideTask {
+ public:
+  explicit SideTask(const val& fn) : fn_(fn) {
+    if (pool() && !fn_.isUndefined()) {
+      pool()->set_side_task([](void* fn) { (*static_cast<val*>(fn))(); }, &fn_);
+    }
+  }
+  ~SideTask() {
+    if (pool()) pool()->clear_side_task();
+  }
+  SideTask(const SideTask&) = delete;
+  SideTask& operator=(const SideTask&) = delete;
+
+ private:
+  val fn_;
+};
+
 ctw::ConvTransposeArgs core_args(const std::string& name, const std::string& padding, const std::string& data_format,
                                 const val& numbers) {
   ctw::ConvTransposeArgs args;
@@ -118,17 +137,22 @@ class PlannedCall {
   double filterElements() const { return static_cast<double>(plan_.filter_elements); }
   double outputElements() const { return static_cast<double>(plan_.output_elements); }
 
-  std::string run(uintptr_t input, uintptr_t filters, uintptr_t output) {
+  // side: a JS function (must not throw) run on this thread while the
+  // workers start the call's first parallel loop, or undefined; it does not
+  // run when the call has no such loop (see ThreadPool::set_side_task).
+  std::string run(uintptr_t input, uintptr_t filters, uintptr_t output, val side) {
     if (!status_.ok()) return status_.message();
+    SideTask task(side);
     const ctw::Status s = ctw::conv_transpose(plan_, reinterpret_cast<const void*>(input),
                                               reinterpret_cast<const void*>(filters),
                                               reinterpret_cast<void*>(output), pool().get());
     return s.message();
   }
 
-  std::string runPrepared(const PreparedFilters& prepared, uintptr_t input, uintptr_t output) {
+  std::string runPrepared(const PreparedFilters& prepared, uintptr_t input, uintptr_t output, val side) {
     if (!status_.ok()) return status_.message();
     if (!prepared.packed()) return "conv_transpose: the prepared filters were not packed";
+    SideTask task(side);
     const ctw::Status s = ctw::conv_transpose_fast(plan_, *prepared.packed(), reinterpret_cast<const void*>(input),
                                                    reinterpret_cast<void*>(output), pool().get());
     return s.message();

@@ -87,6 +87,11 @@ void ThreadPool::parallel_for(size_t count, Task fn, void* context) {
     state_.store(next << kGenerationShift, std::memory_order_release);  // open, nobody inside
   }
   if (sleeping_workers_.load(std::memory_order_relaxed) > 0) wake_.notify_all();
+  if (side_task_) {
+    const SideTask side = side_task_;
+    side_task_ = nullptr;
+    side(side_context_);  // the workers take items meanwhile
+  }
   run_items(0);
   // Every item is taken; close the loop once no worker is inside it.
   uint64_t s = state_.load(std::memory_order_acquire);

@@ -15,6 +15,10 @@
 // the fields for the next loop. A worker that wakes after the close finds
 // the generation closed (or newer) and does not touch the old fields.
 //
+// A side task (set_side_task) lets the caller do work of its own, not the
+// loop's, after waking the workers and before taking items: the JS binding
+// makes the result array there.
+//
 // After a loop, workers spin for 2 ms before they sleep, so
 // back-to-back calls (a model's layers) reach them without a futex round
 // trip. In a build without threads (or with one thread) the loop simply
@@ -46,6 +50,21 @@ class ThreadPool {
   using Task = void (*)(void* context, size_t item, int thread_index);
   void parallel_for(size_t count, Task fn, void* context);
 
+  // Work of the caller's own that need not wait for the next loop's items:
+  // the next parallel_for that has workers calls fn(context) on the calling
+  // thread once the workers are woken, before it takes items itself (the JS
+  // binding allocates the result array there, so that the allocation and
+  // its page faults overlap the workers' share instead of following the
+  // loop). A loop without workers leaves it set; side_task_pending() says
+  // whether it ran. Cleared by the loop that runs it or by clear_side_task.
+  using SideTask = void (*)(void* context);
+  void set_side_task(SideTask fn, void* context) {
+    side_task_ = fn;
+    side_context_ = context;
+  }
+  bool side_task_pending() const { return side_task_ != nullptr; }
+  void clear_side_task() { side_task_ = nullptr; }
+
  private:
   // The state word: generation << kGenerationShift | closed flag | workers inside.
   static constexpr uint64_t kInsideMask = 0xffff;
@@ -70,6 +89,9 @@ class ThreadPool {
   void* context_ = nullptr;
   size_t count_ = 0;
   std::atomic<size_t> next_item_{0};
+  // The caller's side task (set_side_task); only the calling thread touches these.
+  SideTask side_task_ = nullptr;
+  void* side_context_ = nullptr;
 };
 
 }  // namespace ctw

@@ -89,20 +89,44 @@ type OutputArray = Float32Array | Float64Array | Uint16Array;
 
 // From this size a result's new array skips zeroing where the engine allows.
 const UNZEROED_MIN_BYTES = 512 * 1024;
+const PAGE_BYTES = 4096;
 
-// A new array holding a copy of `result` (a view of wasm memory). A new
-// ArrayBuffer is zeroed before the copy overwrites every byte; in Node, large
-// results go into Buffer.allocUnsafeSlow memory instead (its own ArrayBuffer,
-// not the shared pool), which saves that pass: a 2 MiB result (S4) took
-// 84-90 us instead of 135-160 us, 4 MiB 236 instead of 334. Browsers have no
-// unzeroed allocation: slice().
-function copyOut(result: OutputArray): OutputArray {
-  const buf = (globalThis as { Buffer?: { allocUnsafeSlow?: (n: number) => Uint8Array } }).Buffer;
-  if (result.byteLength < UNZEROED_MIN_BYTES || typeof buf?.allocUnsafeSlow !== 'function') return result.slice();
-  const bytes = buf.allocUnsafeSlow(result.byteLength);
-  if (bytes.byteOffset % 8 !== 0) return result.slice();  // not this engine's own Buffer
-  const Ctor = result.constructor as new (b: ArrayBufferLike, off: number, len: number) => OutputArray;
-  const data = new Ctor(bytes.buffer, bytes.byteOffset, result.length);
+const ARRAY_TYPE = {
+  float32: Float32Array, float64: Float64Array, float16: Uint16Array, bfloat16: Uint16Array,
+} as const;
+
+// A new array for a result of `length` elements, its pages touched (written
+// once each) so that the copy into it takes no page faults; null if it cannot
+// be had (the caller then copies out with slice(), which reports the error).
+// A new ArrayBuffer is zeroed before the copy overwrites every byte; in Node,
+// large results go into Buffer.allocUnsafeSlow memory instead (its own
+// ArrayBuffer, not the shared pool), which saves that pass: a 2 MiB result
+// (S4) took 84-90 us instead of 135-160 us, 4 MiB 236 instead of 334.
+// Browsers have no unzeroed allocation.
+function newResultArray(dtype: DType, length: number): OutputArray | null {
+  try {
+    const Ctor = ARRAY_TYPE[dtype];
+    const byteLength = length * Ctor.BYTES_PER_ELEMENT;
+    const buf = (globalThis as { Buffer?: { allocUnsafeSlow?: (n: number) => Uint8Array } }).Buffer;
+    let data: OutputArray | null = null;
+    if (byteLength >= UNZEROED_MIN_BYTES && typeof buf?.allocUnsafeSlow === 'function') {
+      const bytes = buf.allocUnsafeSlow(byteLength);
+      if (bytes.byteOffset % 8 === 0) data = new Ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, length);  // else not this engine's own Buffer
+    }
+    if (!data) data = new Ctor(length);
+    const step = PAGE_BYTES / Ctor.BYTES_PER_ELEMENT;
+    for (let i = 0; i < length; i += step) data[i] = 0;
+    return data;
+  } catch {
+    return null;
+  }
+}
+
+// A new array holding a copy of `result` (a view of wasm memory): into
+// `fresh` when the call made one (see execute), else a new one now.
+function copyOut(result: OutputArray, dtype: DType, fresh: OutputArray | null): OutputArray {
+  const data = fresh ?? newResultArray(dtype, result.length);
+  if (!data) return result.slice();
   data.set(result as never);
   return data;
 }
@@ -167,12 +191,18 @@ function execute(mod: CoreModule, opName: string, args: CoreArgs, x: Tensor, fil
     const outPtr = alloc(outElems, 'output');
     let buffer = heap(mod);
     view(x.dtype, buffer, inPtr, inElems).set(x.data as never);
+    // The new result array is made by the core's side task: on this thread
+    // while the pool's workers start on the call, so that its allocation and
+    // page faults overlap their work instead of following the call. It does
+    // not run on one thread (copyOut then makes the array).
+    let fresh: OutputArray | null = null;
+    const side = into ? undefined : () => { fresh = newResultArray(x.dtype, outElems); };
     let runError: string;
     if (filters.kind === 'tensor') {
       view(x.dtype, buffer, filterPtr, filters.tensor.data.length).set(filters.tensor.data as never);
-      runError = call.run(inPtr, filterPtr, outPtr);
+      runError = call.run(inPtr, filterPtr, outPtr, side);
     } else {
-      runError = call.runPrepared(filters.prepared, inPtr, outPtr);
+      runError = call.runPrepared(filters.prepared, inPtr, outPtr, side);
     }
     if (runError) throw new Error(runError);
     buffer = heap(mod);
@@ -182,7 +212,7 @@ function execute(mod: CoreModule, opName: string, args: CoreArgs, x: Tensor, fil
       into.set(result as never);
       data = into;
     } else {
-      data = copyOut(result);
+      data = copyOut(result, x.dtype, fresh);
     }
     return { data, shape: args.outputShape.slice(), dtype: x.dtype };
   } finally {

@@ -55,8 +55,9 @@ export interface PlannedCall {
   inputElements(): number;
   filterElements(): number;
   outputElements(): number;
-  run(input: number, filters: number, output: number): string;
-  runPrepared(prepared: PreparedFilters, input: number, output: number): string;
+  // side: run on the calling thread while the pool's workers start (see execute in index.ts); must not throw.
+  run(input: number, filters: number, output: number, side: (() => void) | undefined): string;
+  runPrepared(prepared: PreparedFilters, input: number, output: number, side: (() => void) | undefined): string;
   delete(): void;
 }
 

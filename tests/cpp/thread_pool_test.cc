@@ -1,6 +1,7 @@
 // ThreadPool: every item runs exactly once, thread indices stay in range,
-// and the pool survives many consecutive loops (no lost wake-ups, no stale
-// loop state).
+// the pool survives many consecutive loops (no lost wake-ups, no stale
+// loop state), and a side task runs once, on the caller, while the workers
+// take items.
 #include "thread_pool.h"
 
 #include <gtest/gtest.h>
@@ -150,6 +151,74 @@ TEST(ThreadPool, LateWorkersNeverTouchAFinishedLoop) {
       for (size_t i = 0; i < count; ++i) ASSERT_EQ(tally.runs[i].load(), 1) << "round " << round << " item " << i;
       ASSERT_EQ(tally.bad_thread.load(), 0);
     }
+  }
+}
+
+// The side task: what it saw, and a hold that keeps it running until a
+// worker has taken an item (so the test shows the overlap, not a race).
+struct Side {
+  Tally* tally = nullptr;
+  int runs = 0;
+  std::thread::id thread;
+  int caller_items_at_start = -1;  // items the caller had run when the side task began
+  bool saw_worker_item = false;
+};
+
+void side_task(void* context) {
+  Side& s = *static_cast<Side*>(context);
+  ++s.runs;
+  s.thread = std::this_thread::get_id();
+  if (s.tally) s.caller_items_at_start = s.tally->per_thread[0].load();
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (s.tally && std::chrono::steady_clock::now() < give_up) {
+    int by_workers = 0;
+    for (size_t t = 1; t < s.tally->per_thread.size(); ++t) by_workers += s.tally->per_thread[t].load();
+    if (by_workers > 0) {
+      s.saw_worker_item = true;
+      return;
+    }
+    std::this_thread::yield();
+  }
+}
+
+TEST(ThreadPool, SideTaskRunsOnceOnTheCallerWhileWorkersTakeItems) {
+  for (int threads = 2; threads <= 4; ++threads) {
+    ctw::ThreadPool pool(threads);
+    Tally tally(1000, pool.threads());
+    Side side;
+    side.tally = &tally;
+    pool.set_side_task(&side_task, &side);
+    EXPECT_TRUE(pool.side_task_pending());
+    pool.parallel_for(tally.runs.size(), &count_item, &tally);
+    EXPECT_EQ(side.runs, 1);
+    EXPECT_EQ(side.thread, std::this_thread::get_id());
+    EXPECT_EQ(side.caller_items_at_start, 0) << "the side task must come before the caller's own items";
+    EXPECT_TRUE(side.saw_worker_item) << "no worker took an item while the side task ran (threads " << threads << ")";
+    EXPECT_FALSE(pool.side_task_pending());
+    for (size_t i = 0; i < tally.runs.size(); ++i) ASSERT_EQ(tally.runs[i].load(), 1) << "item " << i;
+    // Taken: the next loop does not run it again.
+    Tally again(100, pool.threads());
+    pool.parallel_for(again.runs.size(), &count_item, &again);
+    EXPECT_EQ(side.runs, 1);
+  }
+}
+
+// A loop that runs inline (one item, or no workers) leaves the side task
+// set for the caller to see; a cleared one never runs.
+TEST(ThreadPool, SideTaskWaitsForALoopWithWorkersAndCanBeCleared) {
+  for (int threads = 1; threads <= 2; ++threads) {
+    ctw::ThreadPool pool(threads);
+    Side side;
+    pool.set_side_task(&side_task, &side);
+    Tally one(threads == 1 ? 50 : 1, pool.threads());
+    pool.parallel_for(one.runs.size(), &count_item, &one);
+    EXPECT_EQ(side.runs, 0) << "threads " << threads;
+    EXPECT_TRUE(pool.side_task_pending());
+    pool.clear_side_task();
+    EXPECT_FALSE(pool.side_task_pending());
+    Tally more(100, pool.threads());
+    pool.parallel_for(more.runs.size(), &count_item, &more);
+    EXPECT_EQ(side.runs, 0) << "threads " << threads;
   }
 }
 

@@ -315,12 +315,16 @@ describe('prepared run into a caller\'s output array', () => {
 
 describe('results of 512 KiB and more (Node: copied into unzeroed memory)', () => {
   // From 512 KiB the wrapper copies a result into Buffer.allocUnsafeSlow
-  // memory instead of a zeroed new array (index.ts, copyOut). Each result must
-  // still be a plain array of the dtype's type that owns its whole buffer
-  // (not wasm memory, not Node's shared Buffer pool), equal to the float64
-  // reference, and independent of the next call's result.
+  // memory instead of a zeroed new array (index.ts, newResultArray). On 2
+  // threads that array is made by the core's side task while the workers
+  // run, on 1 thread after the call. Each result must still be a plain array
+  // of the dtype's type that owns its whole buffer (not wasm memory, not
+  // Node's shared Buffer pool), equal to the float64 reference, and
+  // independent of the next call's result.
   const DT = { float32: 4, float64: 8, float16: 2, bfloat16: 2 };
-  test.each(Object.keys(DT))('%s, one-call and prepared', (dtype) => {
+  afterAll(() => lib.init({ numThreads: 2 }));
+  test.each(Object.keys(DT).flatMap((d) => [[d, 2], [d, 1]]))('%s, one-call and prepared, %i thread(s)', async (dtype, threads) => {
+    await lib.init({ numThreads: threads });
     const cout = 16 / DT[dtype];  // 128 x 256 x cout elements = 512 KiB in every dtype
     const c = withData(R.makeCase(R.mulberry32(77), {
       channelsFirst: false, batch: 1, cin: 3, cout, inSp: [64, 128], kSp: [3, 3], strides: [2, 2],
