@@ -55,8 +55,9 @@ class ThreadPool {
   // thread once the workers are woken, before it takes items itself (the JS
   // binding allocates the result array there, so that the allocation and
   // its page faults overlap the workers' share instead of following the
-  // loop). A loop without workers leaves it set; side_task_pending() says
-  // whether it ran. Cleared by the loop that runs it or by clear_side_task.
+  // loop). A loop that runs inline (no workers, or one item) leaves it set;
+  // side_task_pending() says whether it ran. Cleared by the loop that runs
+  // it or by clear_side_task.
   using SideTask = void (*)(void* context);
   void set_side_task(SideTask fn, void* context) {
     side_task_ = fn;

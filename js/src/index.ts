@@ -96,7 +96,7 @@ const ARRAY_TYPE = {
 } as const;
 
 // A new array for a result of `length` elements, its pages touched (written
-// once each) so that the copy into it takes no page faults; null if it cannot
+// once each) so that their faults happen here, not in the copy; null if it cannot
 // be had (the caller then copies out with slice(), which reports the error).
 // A new ArrayBuffer is zeroed before the copy overwrites every byte; in Node,
 // large results go into Buffer.allocUnsafeSlow memory instead (its own
@@ -194,7 +194,8 @@ function execute(mod: CoreModule, opName: string, args: CoreArgs, x: Tensor, fil
     // The new result array is made by the core's side task: on this thread
     // while the pool's workers start on the call, so that its allocation and
     // page faults overlap their work instead of following the call. It does
-    // not run on one thread (copyOut then makes the array).
+    // not run on one thread, nor in a call too small to wake the workers
+    // (copyOut then makes the array).
     let fresh: OutputArray | null = null;
     const side = into ? undefined : () => { fresh = newResultArray(x.dtype, outElems); };
     let runError: string;
