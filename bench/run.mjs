@@ -4,7 +4,7 @@
 // absolute figures move 20-30% between processes on a shared machine).
 //
 //   node --no-liftoff --expose-gc bench/run.mjs     full run (~2 s per cell); `npm run bench`
-//   node --no-liftoff --expose-gc bench/run.mjs --quick   whole run in well under a minute
+//   node --no-liftoff --expose-gc bench/run.mjs --quick   whole run in under a minute
 //   node --no-liftoff --expose-gc bench/run.mjs --shapes S1,S3 --peers ours,ort
 // (--expose-gc: a full collection before each timed slice, see collectGarbage)
 //   node --no-liftoff bench/run.mjs --json out.json (default bench/results/latest.json)
@@ -95,6 +95,7 @@ const SHAPES = [
 ];
 
 const PEERS = ['ours', 'ours-1t', 'ours-into', 'ours-into-1t', 'ours-call', 'ours-call-1t', 'tfjs-wasm', 'tfjs-cpu', 'ort'];
+const QUICK_OMITS = ['ours-into-1t', 'ours-call-1t'];
 const PEER_LABEL = {
   ours: 'ours (prepared, all threads)',
   'ours-1t': 'ours (prepared, 1 thread)',
@@ -112,18 +113,18 @@ const PEER_LABEL = {
 // ---------------------------------------------------------------------------
 function usage() {
   return `usage: node --no-liftoff --expose-gc bench/run.mjs [flags]
-  --quick              short warm-up and timing (whole run well under 60 s)
+  --quick              short warm-up and timing (whole run under 60 s; without ${QUICK_OMITS.join(' and ')} unless --peers names them)
   --shapes S1,S3,...   shapes to run (default: all)          ${SHAPES.map((s) => s.id).join(',')}
   --peers ours,ort,... peers to run (default: all)           ${PEERS.join(',')}
   --json PATH          where to write the results (default bench/results/latest.json)
   --threads N          "all threads" for this library (default: os.availableParallelism())
   --ort-threads N      onnxruntime-web threads (default 2)
-  --time-ms N          target timed duration per cell (default 2000, quick 100; element-type and layout lines 60)
+  --time-ms N          target timed duration per cell (default 2000, quick 100; quick element-type and layout lines 40)
   --rounds N           the cells of a shape are timed in N interleaved rounds (default 8, quick 3)
-  --warmup-ms N        minimum warm-up duration per cell (default 500, quick 40; element-type and layout lines 30)
+  --warmup-ms N        minimum warm-up duration per cell (default 500, quick 40; quick element-type and layout lines 20)
   --no-ceiling         skip the matrix-multiply ceiling line(s)
   --no-dtypes          skip the float64/float16/bfloat16 and layout/dilation sections (ours only)
-  --cpu-skip-s N       skip tfjs-cpu where one run is estimated over N s (default: quick 1, full never)
+  --cpu-skip-s N       skip tfjs-cpu where one run is estimated over N s (default: quick 0.5, full never)
   --no-prepared        measure "ours"/"ours-1t" with the one-call form even if createConvTranspose exists
   --help`;
 }
@@ -163,7 +164,7 @@ function parseArgs(argv) {
     switch (a) {
       case '--quick': o.quick = true; break;
       case '--shapes': o.shapes = take().split(',').map((s) => s.trim().toUpperCase()).filter(Boolean); break;
-      case '--peers': o.peers = take().split(',').map((s) => s.trim().toLowerCase()).filter(Boolean); break;
+      case '--peers': o.peers = take().split(',').map((s) => s.trim().toLowerCase()).filter(Boolean); o.peersGiven = true; break;
       case '--json': o.json = path.resolve(take()); break;
       case '--threads': o.threads = parseInt(take(), 10); break;
       case '--ort-threads': o.ortThreads = parseInt(take(), 10); break;
@@ -180,6 +181,9 @@ function parseArgs(argv) {
   }
   for (const s of o.shapes) if (!SHAPES.some((x) => x.id === s)) throw new UsageError(`unknown shape ${s}; have ${SHAPES.map((x) => x.id).join(',')}`);
   for (const p of o.peers) if (!PEERS.includes(p)) throw new UsageError(`unknown peer ${p}; have ${PEERS.join(',')}`);
+  // Quick, unless --peers says otherwise: without the two one-thread
+  // diagnostics of the full run, so that the whole run stays under a minute.
+  if (o.quick && !o.peersGiven) o.peers = o.peers.filter((p) => !QUICK_OMITS.includes(p));
   o.peers = PEERS.filter((p) => o.peers.includes(p)); // fixed order
   o.shapes = SHAPES.filter((s) => o.shapes.includes(s.id)).map((s) => s.id);
   if (o.threads !== null && !(o.threads >= 1)) throw new UsageError('--threads must be >= 1');
@@ -187,15 +191,17 @@ function parseArgs(argv) {
   // Measurement policy. Warm-up: run until warmupMs has passed and at least
   // warmRuns runs were made (whichever is later). Timed: enough runs to fill
   // timeMs, at least minRuns (quick: a run estimated over slowRunMs gets one).
+  // collect: a full garbage collection before each timed slice (full runs;
+  // in quick runs' 33 ms slices it would take a large share of the minute).
   o.policy = o.quick
     ? { warmupMs: o.warmupMs ?? 40, warmRuns: 2, timeMs: o.timeMs ?? 100, minRuns: 3, maxRuns: 2000,
-        slowRunMs: 250, skipSlowCpuMs: (o.cpuSkipS ?? 1) * 1000, pauseMs: 10, rounds: o.rounds ?? 3 }
+        slowRunMs: 250, skipSlowCpuMs: (o.cpuSkipS ?? 0.5) * 1000, pauseMs: 10, rounds: o.rounds ?? 3, collect: false }
     : { warmupMs: o.warmupMs ?? 500, warmRuns: 3, timeMs: o.timeMs ?? 2000, minRuns: 5, maxRuns: 100000,
         slowRunMs: Infinity, skipSlowCpuMs: o.cpuSkipS !== null ? o.cpuSkipS * 1000 : Infinity, pauseMs: 100,
-        rounds: o.rounds ?? 8 };
+        rounds: o.rounds ?? 8, collect: true };
   // The element-type and layout lines (ours against ours): in quick mode
   // shorter, so that the whole run stays under a minute.
-  o.sidePolicy = o.quick ? { ...o.policy, warmupMs: o.warmupMs ?? 30, timeMs: o.timeMs ?? 60 } : o.policy;
+  o.sidePolicy = o.quick ? { ...o.policy, warmupMs: o.warmupMs ?? 20, timeMs: o.timeMs ?? 40 } : o.policy;
   return o;
 }
 
@@ -390,7 +396,7 @@ async function measureInterleaved(handles, policy) {
       // The garbage of the slice before (result arrays: megabytes a run) is
       // collected here, not in this handle's timed runs; the pause then lets
       // the engine's background threads finish freeing it.
-      collectGarbage();
+      if (policy.collect) collectGarbage();
       await sleep(policy.pauseMs);
       try {
         if (h.before) await h.before();
@@ -708,7 +714,8 @@ async function main() {
     ? ' — Liftoff off: wasm is optimized (TurboFan) before its first run'
     : ' — WARNING: Liftoff on; wasm runs baseline code until V8 tiers up. Run with `node --no-liftoff` for stable figures'}`);
   log(`- warm-up per cell: the first call, then until ${opts.policy.warmupMs} ms have passed and at least ${opts.policy.warmRuns} runs were made (whichever is later)${opts.quick ? `; a run over ${opts.policy.slowRunMs} ms ends it` : ''}`);
-  log(`- timed per cell: ~${opts.policy.timeMs} ms of runs in ${opts.policy.rounds} interleaved rounds: each round times every peer of the shape for ~${Math.round(opts.policy.timeMs / opts.policy.rounds)} ms (at least one run; a run longer than two such slices only until ${opts.policy.minRuns} runs${opts.quick ? `, one if over ${opts.policy.slowRunMs} ms` : ''}), the order shuffled anew each round and ${typeof globalThis.gc === 'function' ? 'a full garbage collection and ' : ''}a ${opts.policy.pauseMs} ms pause before each${typeof globalThis.gc === 'function' ? '' : ' (no collection: run with --expose-gc for one)'}; median of all runs reported. Drift in the machine's speed falls on every peer alike`);
+  const collects = opts.policy.collect && typeof globalThis.gc === 'function';
+  log(`- timed per cell: ~${opts.policy.timeMs} ms of runs in ${opts.policy.rounds} interleaved rounds: each round times every peer of the shape for ~${Math.round(opts.policy.timeMs / opts.policy.rounds)} ms (at least one run; a run longer than two such slices only until ${opts.policy.minRuns} runs${opts.quick ? `, one if over ${opts.policy.slowRunMs} ms` : ''}), the order shuffled anew each round and ${collects ? 'a full garbage collection and ' : ''}a ${opts.policy.pauseMs} ms pause before each${collects || !opts.policy.collect ? '' : ' (no collection: run with --expose-gc for one)'}; median of all runs reported. Drift in the machine's speed falls on every peer alike`);
   log(`- timed region: one op call including read-back of its output (ours: .data; tfjs: dataSync(); ort: await run() + await getData()). Input/session/filter preparation and NHWC<->NCHW conversion are outside it`);
   log(`- conv-transpose-wasm ${libPkg.version}: init() -> ${JSON.stringify(initResult)}; "all threads" = ${env.threads}; prepared form createConvTranspose: ${typeof lib.createConvTranspose === 'function' ? (opts.prepared ? 'yes' : 'yes, but off (--no-prepared): ours = one-call form') : 'NOT AVAILABLE (ours = one-call form)'}`);
   log(`- library loaded from ${path.relative(ROOT, fileURLToPath(import.meta.resolve('conv-transpose-wasm')))} (the built dist/; rebuild before benchmarking changes)`);
