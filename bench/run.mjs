@@ -6,7 +6,7 @@
 //   node --no-liftoff --expose-gc bench/run.mjs     full run (~2 s per cell); `npm run bench`
 //   node --no-liftoff --expose-gc bench/run.mjs --quick   whole run in under a minute
 //   node --no-liftoff --expose-gc bench/run.mjs --shapes S1,S3 --peers ours,ort
-// (--expose-gc: a full collection before each timed slice, see collectGarbage)
+// (--expose-gc: a full run collects garbage before each timed slice, see collectGarbage)
 //   node --no-liftoff bench/run.mjs --json out.json (default bench/results/latest.json)
 //   node bench/run.mjs --help                       all flags, shapes and peers
 //
@@ -340,6 +340,12 @@ async function measure(fn, isAsync, policy) {
   };
 }
 
+// A full garbage collection where the engine allows it (node --expose-gc, as
+// `npm run bench` runs it); a no-op otherwise.
+function collectGarbage() {
+  if (typeof globalThis.gc === 'function') globalThis.gc();
+}
+
 /**
  * Several handles measured against each other on a shared, noisy machine:
  * each is warmed up (as in measure()), then all are timed in policy.rounds
@@ -348,12 +354,6 @@ async function measure(fn, isAsync, policy) {
  * handle: { key, run, isAsync, before?: async () => void } (before: e.g. set
  * the thread count). Returns a Map key -> measure()-like result.
  */
-// A full garbage collection where the engine allows it (node --expose-gc, as
-// `npm run bench` runs it); a no-op otherwise.
-function collectGarbage() {
-  if (typeof globalThis.gc === 'function') globalThis.gc();
-}
-
 async function measureInterleaved(handles, policy) {
   const state = new Map();
   for (const h of handles) {
@@ -394,8 +394,8 @@ async function measureInterleaved(handles, policy) {
       const slow = st.est > policy.slowRunMs || st.est > 2 * slice;
       if (slow && st.times.length >= (st.est > policy.slowRunMs ? 1 : policy.minRuns)) continue;
       // The garbage of the slice before (result arrays: megabytes a run) is
-      // collected here, not in this handle's timed runs; the pause then lets
-      // the engine's background threads finish freeing it.
+      // collected here, not in this handle's timed runs; the pause gives the
+      // engine's background threads time to finish freeing it.
       if (policy.collect) collectGarbage();
       await sleep(policy.pauseMs);
       try {
