@@ -55,7 +55,7 @@ inline void convert_span(const S* src, T* dst, int64_t n, DType dtype, Convert c
 
 // Channels-last floats in[w][c] (width x channels) to planar rows
 // out[c * channel_step + w]: blocks of 4 pixels x 4 channels as one 4x4
-// transpose, the rest one by one (element by element throughout, the bench's
+// transpose, the rest one by one (copied one by one throughout, the bench's
 // E1 ran 1.05x slower on one thread).
 inline void transpose_to_planar(const float* in, float* out, int64_t channel_step, int64_t width, int64_t channels) {
   int64_t c = 0;
@@ -84,9 +84,9 @@ inline void transpose_to_planar(const float* in, float* out, int64_t channel_ste
 // Channels-last pixels in[w][c] (width x channels) to planar rows
 // out[c * channel_step + w]. 16-bit values are first widened a block of
 // pixels at a time (up to kPlanarWidenBlock elements) into a stack buffer
-// with convert_span's vector path, then transposed as floats (element by
-// element, the scalar decode made a float16 call of the bench's E1 1.1x
-// slower).
+// with convert_span's vector path, then transposed as floats (decoded one
+// by one with the scalar decoder instead, a float16 call of the bench's E1
+// ran 1.1x slower).
 template <typename T, typename S, typename Convert>
 void gather_planar(const S* in, T* out, int64_t channel_step, int64_t width, int64_t channels, DType dtype,
                    Convert convert) {

@@ -77,10 +77,14 @@ function heap(mod: CoreModule): ArrayBuffer {
   return (mod.wasmMemory ? mod.wasmMemory.buffer : mod.HEAPU8.buffer) as ArrayBuffer;
 }
 
-function view(dtype: DType, buffer: ArrayBuffer, byteOffset: number, length: number) {
-  if (dtype === 'float32') return new Float32Array(buffer, byteOffset, length);
-  if (dtype === 'float64') return new Float64Array(buffer, byteOffset, length);
-  return new Uint16Array(buffer, byteOffset, length);
+// Each dtype's array type: of tensor data in wasm memory, of results, and of
+// the output arrays callers pass.
+const ARRAY_TYPE = {
+  float32: Float32Array, float64: Float64Array, float16: Uint16Array, bfloat16: Uint16Array,
+} as const;
+
+function view(dtype: DType, buffer: ArrayBuffer, byteOffset: number, length: number): OutputArray {
+  return new ARRAY_TYPE[dtype](buffer, byteOffset, length);
 }
 
 type FilterSource = { kind: 'tensor'; tensor: Tensor } | { kind: 'prepared'; prepared: PreparedFilters };
@@ -90,10 +94,6 @@ type OutputArray = Float32Array | Float64Array | Uint16Array;
 // From this size a result's new array skips zeroing where the engine allows.
 const UNZEROED_MIN_BYTES = 512 * 1024;
 const PAGE_BYTES = 4096;
-
-const ARRAY_TYPE = {
-  float32: Float32Array, float64: Float64Array, float16: Uint16Array, bfloat16: Uint16Array,
-} as const;
 
 // A new array for a result of `length` elements, its pages touched (written
 // once each) so that their faults happen here, not in the copy; null if it cannot
@@ -131,13 +131,9 @@ function copyOut(result: OutputArray, dtype: DType, fresh: OutputArray | null): 
   return data;
 }
 
-const OUTPUT_TYPE: Record<DType, string> = {
-  float32: 'Float32Array', float64: 'Float64Array', float16: 'Uint16Array', bfloat16: 'Uint16Array',
-};
-
 // The caller's output array, if it fits the call: the dtype's array type and exactly the output's length.
 function checkOutput(opName: string, out: unknown, dtype: DType, elements: number, shape: readonly number[]): OutputArray {
-  const want = OUTPUT_TYPE[dtype];
+  const want = ARRAY_TYPE[dtype].name;
   // The built-in tag, not instanceof: arrays from another realm (a vm context, an iframe) fit too.
   const got = out === null || typeof out !== 'object' ? String(out) : Object.prototype.toString.call(out).slice(8, -1);
   if (got !== want) {
