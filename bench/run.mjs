@@ -8,6 +8,8 @@
 //   node --no-liftoff --expose-gc bench/run.mjs --shapes S1,S3 --peers ours,ort
 // (--expose-gc: a full run collects garbage before each timed slice, see collectGarbage)
 //   node --no-liftoff bench/run.mjs --json out.json (default bench/results/latest.json)
+//   node --no-liftoff --expose-gc bench/run.mjs --quick --shapes S1,E1 --baseline ../previous/dist
+//                        this build against another build of the library (see base below)
 //   node bench/run.mjs --help                       all flags, shapes and peers
 //
 // Peers (names for --peers):
@@ -22,6 +24,17 @@
 //                 the call without the cost of a fresh result array
 //   ours-call     this library, all threads, one-call form convTranspose()
 //   ours-call-1t  the one-call form on 1 thread
+//   base          only with --baseline DIR, where DIR is the dist/ folder of
+//                 another build of this library (e.g. one built from the
+//                 previous commit): that build, loaded as a second module
+//                 instance, made and timed exactly as ours (prepared form,
+//                 all threads, a new result array per call). Adds the columns
+//                 "base ms" and "vs base" (base / ours; > 1: the current
+//                 build is faster). Two builds in one process, interleaved,
+//                 is the fair comparison: between processes figures move by
+//                 more than most changes gain
+//   base-1t       the baseline build on 1 thread, as ours-1t; adds the column
+//                 "1T vs base-1T" (base-1t / ours-1t)
 //   tfjs-wasm     @tensorflow/tfjs-backend-wasm: tf.conv2dTranspose /
 //                 tf.conv3dTranspose (1-D as conv2dTranspose with H = 1);
 //                 scalar loop, one thread (tfjs-wasm turns threads off in Node)
@@ -51,7 +64,7 @@ import { fileURLToPath } from 'node:url';
 
 import * as lib from 'conv-transpose-wasm';
 import { now, timingPolicy } from './lib/measure.mjs';
-import { makePeers, PEERS, QUICK_OMITS } from './lib/peers.mjs';
+import { BASELINE_PEERS, makePeers, PEERS, QUICK_OMITS } from './lib/peers.mjs';
 import { logHeader, logPeerSetup, logResults, resultsMeta, writeJson } from './lib/report.mjs';
 import { calibrateCpu, ceilingLines, dtypeLines, fixedCostLines, shapeSection, variantLines } from './lib/sections.mjs';
 import { listShapes, shapeById, SHAPES } from './lib/shapes.mjs';
@@ -66,7 +79,10 @@ function usage() {
   return `usage: node --no-liftoff --expose-gc bench/run.mjs [flags]
   --quick              short warm-up and timing (whole run under 60 s; without ${QUICK_OMITS.join(' and ')} unless --peers names them)
   --shapes S1,S3,...   shapes to run (default: all)          ${SHAPES.map((s) => s.id).join(',')}
-  --peers ours,ort,... peers to run (default: all)           ${PEERS.join(',')}
+  --peers ours,ort,... peers to run (default: all)           ${PEERS.join(',')} (${BASELINE_PEERS.join(',')} only with --baseline)
+  --baseline DIR       also measure the build in DIR (the dist/ folder of another build of this library, with
+                       index.mjs or index.js and wasm/) as peers base (all threads) and base-1t (1 thread), made and
+                       timed exactly as ours and ours-1t; the table gains "base ms", "vs base" and "1T vs base-1T"
   --json PATH          where to write the results (default bench/results/latest.json)
   --threads N          "all threads" for this library (default: os.availableParallelism())
   --ort-threads N      onnxruntime-web threads (default 2)
@@ -76,7 +92,7 @@ function usage() {
   --no-ceiling         skip the matrix-multiply ceiling line(s)
   --no-dtypes          skip the float64/float16/bfloat16 and layout/dilation sections (ours only)
   --cpu-skip-s N       skip tfjs-cpu where one run is estimated over N s (default: quick 0.5, full never)
-  --no-prepared        measure "ours"/"ours-1t" with the one-call form even if createConvTranspose exists
+  --no-prepared        measure "ours"/"ours-1t" (and "base"/"base-1t") with the one-call form even if createConvTranspose exists
   --help`;
 }
 
@@ -88,7 +104,7 @@ function parseArgs(argv) {
   const o = {
     quick: false,
     shapes: SHAPES.map((s) => s.id),
-    peers: PEERS.slice(),
+    peers: null,
     json: path.join(HERE, 'results', 'latest.json'),
     threads: null,
     ortThreads: 2,
@@ -99,6 +115,7 @@ function parseArgs(argv) {
     prepared: true,
     cpuSkipS: null,
     rounds: null,
+    baseline: null,
   };
   const value = (i, flag) => {
     if (i + 1 >= argv.length) throw new UsageError(`${flag} needs a value`);
@@ -126,12 +143,17 @@ function parseArgs(argv) {
       case '--no-prepared': o.prepared = false; break;
       case '--cpu-skip-s': o.cpuSkipS = Number(take()); break;
       case '--rounds': o.rounds = parseInt(take(), 10); break;
+      case '--baseline': o.baseline = path.resolve(take()); break;
       case '--help': case '-h': console.log(usage()); listShapes(); process.exit(0); break;
       default: throw new UsageError(`unknown flag ${argv[i]}\n${usage()}`);
     }
   }
   for (const s of o.shapes) if (!SHAPES.some((x) => x.id === s)) throw new UsageError(`unknown shape ${s}; have ${SHAPES.map((x) => x.id).join(',')}`);
+  // All peers by default; the baseline's only when there is one.
+  o.peers ??= PEERS.filter((p) => o.baseline || !BASELINE_PEERS.includes(p));
   for (const p of o.peers) if (!PEERS.includes(p)) throw new UsageError(`unknown peer ${p}; have ${PEERS.join(',')}`);
+  for (const p of o.peers) if (BASELINE_PEERS.includes(p) && !o.baseline) throw new UsageError(`peer ${p} needs --baseline DIR`);
+  if (o.baseline && !fs.existsSync(o.baseline)) throw new UsageError(`--baseline ${o.baseline}: no such folder`);
   // Quick, unless --peers says otherwise: without the two one-thread
   // diagnostics of the full run, so that the whole run stays under a minute.
   if (o.quick && !o.peersGiven) o.peers = o.peers.filter((p) => !QUICK_OMITS.includes(p));

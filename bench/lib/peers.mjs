@@ -9,9 +9,17 @@
 //
 // Every output is checked against this library's one-call output on all
 // threads, so a fast peer that computes something else cannot pass.
+//
+// With --baseline DIR, the peers base / base-1t are another build of this
+// library (DIR is its dist/), loaded as a second module instance with its own
+// wasm memory and thread pool, and made exactly as ours / ours-1t, so that
+// two builds are compared in one process, interleaved, on the same machine
+// drift: between processes figures move more than most changes do.
 
+import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 
 import * as lib from 'conv-transpose-wasm';
 import { buildConvTransposeModel, channelsLastToFirst, channelsFirstToLast } from '../onnx-model.mjs';
@@ -19,7 +27,9 @@ import { count } from './shapes.mjs';
 
 const require = createRequire(import.meta.url);
 
-export const PEERS = ['ours', 'ours-1t', 'ours-into', 'ours-into-1t', 'ours-call', 'ours-call-1t', 'tfjs-wasm', 'tfjs-cpu', 'ort'];
+export const PEERS = ['ours', 'ours-1t', 'ours-into', 'ours-into-1t', 'ours-call', 'ours-call-1t', 'base', 'base-1t', 'tfjs-wasm', 'tfjs-cpu', 'ort'];
+// Only with --baseline DIR (they are that build).
+export const BASELINE_PEERS = ['base', 'base-1t'];
 // --quick leaves these out unless --peers names them: without the two
 // one-thread diagnostics of the full run, the whole run stays under a minute.
 export const QUICK_OMITS = ['ours-into-1t', 'ours-call-1t'];
@@ -33,6 +43,10 @@ export const PEER_LABEL = {
   'tfjs-wasm': 'tfjs-backend-wasm 4.22',
   'tfjs-cpu': 'tfjs cpu backend 4.22',
   ort: 'onnxruntime-web (wasm EP)',
+};
+export const BASELINE_LABEL = {
+  base: 'baseline build (--baseline; prepared, all threads)',
+  'base-1t': 'baseline build (--baseline; prepared, 1 thread)',
 };
 
 // A peer passes when max|diff| / max|reference| is at most this: float32
@@ -79,45 +93,84 @@ export function checkOutput(cell, h, output, ref) {
 }
 
 /**
+ * Loads the build in dir (a dist/ folder: index.mjs or index.js, wasm/) as a
+ * second instance of this library and starts it on `threads` threads, as
+ * ours was started: its first init() sizes its thread pool.
+ */
+export async function loadBaseline(dir, threads) {
+  // A wrong folder is the caller's to fix: said as a flag error, no stack.
+  const usage = (message) => Object.assign(new Error(message), { isUsage: true });
+  const file = ['index.mjs', 'index.js'].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
+  if (!file) throw usage(`--baseline ${dir}: no index.mjs or index.js there (give the dist/ folder of a build)`);
+  const m = await import(pathToFileURL(file).href);
+  const base = typeof m.init === 'function' ? m : m.default;
+  // The same module would share ours' thread count and memory: no comparison.
+  if (base.init === lib.init) throw usage(`--baseline ${dir} is the build under test itself; copy it elsewhere first`);
+  const init = await base.init({ numThreads: threads });
+  let version = null;
+  try { version = JSON.parse(fs.readFileSync(path.join(dir, '..', 'package.json'), 'utf8')).version; } catch { /* not in a package */ }
+  return { lib: base, file, init, version, hasPrepared: typeof base.createConvTranspose === 'function' };
+}
+
+// The peers a build of this library makes (ours, or the baseline's): its
+// prepared form, on `threads` threads, into a fresh result array per call or
+// (into) one reused output array (run(x, shape, { output })); or its one-call
+// form. Each sets its thread count when prepared and again before each slice
+// (restore), since the peers of one build share its thread pool.
+function libraryPeers(l, prepared, opts) {
+  const preparedPeer = (threads, into = false) => async (sh, d) => {
+    await l.init({ numThreads: threads });
+    const x = { data: d.x, shape: sh.input };
+    if (!prepared) {
+      return {
+        run: () => l.convTranspose(x, { data: d.f, shape: sh.filterShape }, sh.output, sh.strides, sh.padding).data,
+        dispose: () => {},
+        restore: () => l.init({ numThreads: threads }),
+        note: `prepared form ${opts.prepared ? 'not available' : 'off (--no-prepared)'}: one-call convTranspose measured`,
+      };
+    }
+    const op = l.createConvTranspose({ data: d.f, shape: sh.filterShape }, {
+      strides: sh.strides, padding: sh.padding, dataFormat: null, dilations: null,
+    });
+    const runOptions = into ? { output: new Float32Array(count(sh.output)) } : undefined;
+    return { run: () => op.run(x, sh.output, runOptions).data, dispose: () => op.dispose(), restore: () => l.init({ numThreads: threads }), kernel: op.kernel };
+  };
+  const callPeer = (threads) => async (sh, d) => {
+    await l.init({ numThreads: threads });
+    const x = { data: d.x, shape: sh.input };
+    const f = { data: d.f, shape: sh.filterShape };
+    return { run: () => l.convTranspose(x, f, sh.output, sh.strides, sh.padding).data, dispose: () => {}, restore: () => l.init({ numThreads: threads }) };
+  };
+  return { preparedPeer, callPeer };
+}
+
+/**
  * The peers of a run: name -> prepare(shape, data). Loads tfjs and
- * onnxruntime-web only when a peer or the ceiling lines need them, and sets
- * env.preparedAvailable, env.tf, env.tfWasmPaths and env.ort for the report.
+ * onnxruntime-web only when a peer or the ceiling lines need them, and the
+ * baseline build only with --baseline; sets env.preparedAvailable, env.tf,
+ * env.tfWasmPaths, env.ort and env.baseline for the report.
  */
 export async function makePeers(opts, env) {
   const peers = {};
   const prepared = opts.prepared && typeof lib.createConvTranspose === 'function';
   env.preparedAvailable = prepared;
 
-  // into: write every run's result into one reused output array (run(x, shape, { output })).
-  const oursPrepared = (threads, into = false) => async (sh, d) => {
-    await lib.init({ numThreads: threads });
-    const x = { data: d.x, shape: sh.input };
-    if (!prepared) {
-      return {
-        run: () => lib.convTranspose(x, { data: d.f, shape: sh.filterShape }, sh.output, sh.strides, sh.padding).data,
-        dispose: () => {},
-        restore: () => lib.init({ numThreads: threads }),
-        note: `prepared form ${opts.prepared ? 'not available' : 'off (--no-prepared)'}: one-call convTranspose measured`,
-      };
-    }
-    const op = lib.createConvTranspose({ data: d.f, shape: sh.filterShape }, {
-      strides: sh.strides, padding: sh.padding, dataFormat: null, dilations: null,
-    });
-    const runOptions = into ? { output: new Float32Array(count(sh.output)) } : undefined;
-    return { run: () => op.run(x, sh.output, runOptions).data, dispose: () => op.dispose(), restore: () => lib.init({ numThreads: threads }), kernel: op.kernel };
-  };
-  const oursCall = (threads) => async (sh, d) => {
-    await lib.init({ numThreads: threads });
-    const x = { data: d.x, shape: sh.input };
-    const f = { data: d.f, shape: sh.filterShape };
-    return { run: () => lib.convTranspose(x, f, sh.output, sh.strides, sh.padding).data, dispose: () => {}, restore: () => lib.init({ numThreads: threads }) };
-  };
-  peers.ours = oursPrepared(env.threads);
-  peers['ours-1t'] = oursPrepared(1);
-  if (prepared) peers['ours-into'] = oursPrepared(env.threads, true);
-  if (prepared) peers['ours-into-1t'] = oursPrepared(1, true);
-  peers['ours-call'] = oursCall(env.threads);
-  peers['ours-call-1t'] = oursCall(1);
+  const ours = libraryPeers(lib, prepared, opts);
+  peers.ours = ours.preparedPeer(env.threads);
+  peers['ours-1t'] = ours.preparedPeer(1);
+  if (prepared) peers['ours-into'] = ours.preparedPeer(env.threads, true);
+  if (prepared) peers['ours-into-1t'] = ours.preparedPeer(1, true);
+  peers['ours-call'] = ours.callPeer(env.threads);
+  peers['ours-call-1t'] = ours.callPeer(1);
+
+  if (opts.baseline) {
+    const b = await loadBaseline(opts.baseline, env.threads);
+    env.baseline = { dir: opts.baseline, file: b.file, version: b.version, init: b.init, threads: b.init.threads,
+      preparedForm: opts.prepared && b.hasPrepared, hasPrepared: b.hasPrepared };
+    const base = libraryPeers(b.lib, env.baseline.preparedForm, opts);
+    peers.base = base.preparedPeer(env.threads);
+    peers['base-1t'] = base.preparedPeer(1);
+  }
 
   if (opts.peers.includes('tfjs-wasm') || opts.peers.includes('tfjs-cpu') || opts.ceiling) {
     const tf = await import('@tensorflow/tfjs');

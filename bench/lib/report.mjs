@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { policyLines } from './measure.mjs';
-import { PEER_LABEL, TOLERANCE } from './peers.mjs';
+import { BASELINE_LABEL, PEER_LABEL, TOLERANCE } from './peers.mjs';
 
 export const log = (...a) => console.log(...a);
 
@@ -60,6 +60,10 @@ export function logHeader(opts, env) {
 /** The rest of the header, once the peers are made: the other libraries and the check. */
 export function logPeerSetup(opts, env) {
   if (env.tf) log(`- @tensorflow/tfjs ${env.versions.tfjs}, tfjs-backend-wasm ${env.versions.tfjsWasm} (wasm files: ${path.relative(env.root, env.tfWasmPaths)}/; prod mode)`);
+  if (env.baseline) {
+    const b = env.baseline;
+    log(`- baseline (--baseline): ${path.relative(process.cwd(), b.file) || b.file}${b.version ? `, version ${b.version}` : ''}: a second instance of the library; init() -> ${JSON.stringify(b.init)}${b.threads !== env.threads ? ` (NOT the ${env.threads} threads of ours)` : ''}; prepared form createConvTranspose: ${b.hasPrepared ? (opts.prepared ? 'yes' : 'yes, but off (--no-prepared): base = one-call form') : 'NOT AVAILABLE (base = one-call form)'}; base / base-1t are made and timed exactly as ours / ours-1t`);
+  }
   if (env.ort) log(`- onnxruntime-web ${env.versions.onnxruntimeWeb}: wasm EP, env.wasm.numThreads = ${opts.ortThreads}, simd = true, graphOptimizationLevel 'all', opset 17`);
   log(`- output check: max|diff| / max|ref| against ours (one-call, all threads), tolerance ${TOLERANCE}`);
   log(`- FLOPs = 2 * batch * prod(input spatial) * Cin * Cout * prod(kernel)`);
@@ -86,10 +90,11 @@ export function resultsMeta(opts, env) {
     versions: env.versions,
     ortThreads: opts.ortThreads,
     peers: opts.peers,
-    peerLabels: PEER_LABEL,
+    peerLabels: env.baseline ? { ...PEER_LABEL, ...BASELINE_LABEL } : PEER_LABEL,
     timedRegion: 'one op call including read-back of its output into a JS typed array; preparation and layout conversion outside',
     flopsFormula: '2 * batch * prod(input spatial) * Cin * Cout * prod(kernel)',
     check: { reference: 'ours one-call, all threads', metric: 'max|diff| / max|ref|', tolerance: TOLERANCE },
+    ...(env.baseline ? { baseline: env.baseline } : {}),
   };
 }
 
@@ -139,28 +144,38 @@ const cellCheck = (c) => {
   return `${c.checkOk ? 'ok' : 'FAILED'} ${c.relError.toExponential(0)}`;
 };
 
-// The results table's columns for the peers of this run: [head, entry -> text].
+// The results table's columns after shape and GFLOP, in order: [head, the
+// peers it needs, entry -> text]. A column shows when the run has its peers.
+const ms = (p) => (e) => cellMs(e.cells[p]);
+const gf = (p) => (e) => fmtGf(e.cells[p]?.gflops);
+const ratio = (num, den) => (e) => fmtRatio(cellRatio(e, num, den));
+const COLUMNS = [
+  ['ours ms', ['ours'], ms('ours')],
+  ['ours GFLOP/s', ['ours'], gf('ours')],
+  ['ours 1T GFLOP/s', ['ours-1t'], gf('ours-1t')],
+  ['ours into-array ms', ['ours-into'], ms('ours-into')],
+  ['into-array 2T/1T', ['ours-into', 'ours-into-1t'], ratio('ours-into-1t', 'ours-into')],
+  ['ours one-call ms', ['ours-call'], ms('ours-call')],
+  ['ours one-call 1T ms', ['ours-call-1t'], ms('ours-call-1t')],
+  ['base ms', ['base'], ms('base')],
+  ['tfjs-wasm ms', ['tfjs-wasm'], ms('tfjs-wasm')],
+  ['tfjs-cpu ms', ['tfjs-cpu'], ms('tfjs-cpu')],
+  ['ort-web ms', ['ort'], ms('ort')],
+  ['vs ours 1T', ['ours', 'ours-1t'], ratio('ours-1t', 'ours')],
+  ['vs one-call', ['ours', 'ours-call'], ratio('ours-call', 'ours')],
+  ['vs base', ['ours', 'base'], ratio('base', 'ours')],
+  ['1T vs base-1T', ['ours-1t', 'base-1t'], ratio('base-1t', 'ours-1t')],
+  ['vs tfjs-wasm', ['ours', 'tfjs-wasm'], ratio('tfjs-wasm', 'ours')],
+  ['vs tfjs-cpu', ['ours', 'tfjs-cpu'], ratio('tfjs-cpu', 'ours')],
+  ['vs ort-web', ['ours', 'ort'], ratio('ort', 'ours')],
+];
+
 function resultColumns(peers) {
-  const has = (p) => peers.includes(p);
-  const cols = [
+  return [
     ['shape', (e) => e.id],
     ['GFLOP', (e) => fmtGflop(e.flops)],
+    ...COLUMNS.filter(([, needs]) => needs.every((p) => peers.includes(p))).map(([head, , text]) => [head, text]),
   ];
-  if (has('ours')) cols.push(['ours ms', (e) => cellMs(e.cells.ours)], ['ours GFLOP/s', (e) => fmtGf(e.cells.ours?.gflops)]);
-  if (has('ours-1t')) cols.push(['ours 1T GFLOP/s', (e) => fmtGf(e.cells['ours-1t']?.gflops)]);
-  if (has('ours-into')) cols.push(['ours into-array ms', (e) => cellMs(e.cells['ours-into'])]);
-  if (has('ours-into') && has('ours-into-1t')) cols.push(['into-array 2T/1T', (e) => fmtRatio(cellRatio(e, 'ours-into-1t', 'ours-into'))]);
-  if (has('ours-call')) cols.push(['ours one-call ms', (e) => cellMs(e.cells['ours-call'])]);
-  if (has('ours-call-1t')) cols.push(['ours one-call 1T ms', (e) => cellMs(e.cells['ours-call-1t'])]);
-  if (has('tfjs-wasm')) cols.push(['tfjs-wasm ms', (e) => cellMs(e.cells['tfjs-wasm'])]);
-  if (has('tfjs-cpu')) cols.push(['tfjs-cpu ms', (e) => cellMs(e.cells['tfjs-cpu'])]);
-  if (has('ort')) cols.push(['ort-web ms', (e) => cellMs(e.cells.ort)]);
-  if (has('ours')) {
-    for (const [p, label] of [['ours-1t', 'vs ours 1T'], ['ours-call', 'vs one-call'], ['tfjs-wasm', 'vs tfjs-wasm'], ['tfjs-cpu', 'vs tfjs-cpu'], ['ort', 'vs ort-web']]) {
-      if (has(p)) cols.push([label, (e) => fmtRatio(e.cells[p]?.ratio)]);
-    }
-  }
-  return cols;
 }
 
 /** The results section: the table, the output checks, the notes; returns the two tables' lines. */
@@ -181,6 +196,7 @@ export function logResults(results, opts) {
   log('## Results');
   log('');
   log('Median ms per call (timed region: one op call including output read-back). "vs X" = X median / ours median (ours = prepared form, all threads; > 1 means ours is faster). ✗ = output check failed.');
+  if (opts.baseline) log('"base" = the build in --baseline, made and timed as ours; "1T vs base-1T" = base-1t median / ours-1t median. > 1: the current build is faster.');
   log('');
   for (const s of results.shapes) log(`- ${s.id}: ${s.desc} — ${s.note}`);
   log('');
