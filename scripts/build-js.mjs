@@ -1,8 +1,18 @@
 // Builds the JS side of dist/: the TypeScript API compiled to CommonJS with
 // .d.ts types (tsc), and an ES module entry that re-exports it, so that both
 // require('conv-transpose-wasm') and import work from one implementation.
+//
+// Deno loads a .js file outside an npm package as an ES module whatever it
+// holds (CommonJS only in .cjs files, or with --unstable-detect-cjs), so
+// every file that an ES module or a worker loads first is a .cjs file or
+// valid in both module systems (see docs/engines.md):
+//   index.mjs -> index.cjs (one line: require('./index.js'), the same
+//     instance that require('conv-transpose-wasm') gives);
+//   worker-entry.js (the convTransposeAsync worker in Node, Bun, Deno) is
+//     a one-line import() of worker-entry.cjs, tsc's output;
+//   deno-pthread-worker.cjs starts Emscripten's pool worker in Deno (loader.ts).
 import { execFileSync } from 'node:child_process';
-import { writeFileSync, existsSync } from 'node:fs';
+import { writeFileSync, existsSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -16,17 +26,54 @@ const names = ['init', 'backendInfo', 'convTranspose', 'conv_transpose', 'create
   'convTransposeAsync', 'initWorker', 'terminateWorker'];
 writeFileSync(
   join(root, 'dist', 'index.mjs'),
-  `// ES module entry: re-exports the CommonJS build (dist/index.js).\n` +
-    `import cjs from './index.js';\n` +
+  `// ES module entry: re-exports the CommonJS build (dist/index.js, through\n` +
+    `// index.cjs, which every runtime loads as CommonJS).\n` +
+    `import cjs from './index.cjs';\n` +
     `export const { ${names.join(', ')} } = cjs;\n` +
     `export default cjs;\n`
+);
+writeFileSync(
+  join(root, 'dist', 'index.cjs'),
+  `// The CommonJS build for index.mjs: the same module as require('conv-transpose-wasm').\n` +
+    `module.exports = require('./index.js');\n`
+);
+// The worker of convTransposeAsync: Node and Bun load worker-entry.js as
+// CommonJS, Deno as an ES module; import() is valid in both and loads the
+// CommonJS worker either way.
+renameSync(join(root, 'dist', 'worker-entry.js'), join(root, 'dist', 'worker-entry.cjs'));
+writeFileSync(
+  join(root, 'dist', 'worker-entry.js'),
+  `// Worker of convTransposeAsync (Node, Bun, Deno): loads worker-entry.cjs.\n` +
+    `import('./worker-entry.cjs');\n`
+);
+// Emscripten 3.1.6's pool worker (wasm/ctw-simd-threads.worker.js), when it
+// sees Node's process object, assigns Node shims onto the worker's global
+// with Object.assign, including location. Deno's worker global inherits
+// location as a getter without a setter, so the assignment throws
+// ("Cannot set property location ... which has only a getter"); Deno would
+// also load that .js file as an ES module. In Deno, loader.ts starts pool
+// workers from this file instead: it gives each such property an own,
+// writable value first, then runs Emscripten's worker as CommonJS.
+writeFileSync(
+  join(root, 'dist', 'deno-pthread-worker.cjs'),
+  `'use strict';\n` +
+    `// Deno only: starts Emscripten's pool worker (see scripts/build-js.mjs).\n` +
+    `for (const name of ['self', 'location', 'performance', 'postMessage', 'Worker', 'importScripts', 'require', 'Module']) {\n` +
+    `  let o = globalThis;\n` +
+    `  while (o && !Object.prototype.hasOwnProperty.call(o, name)) o = Object.getPrototypeOf(o);\n` +
+    `  const d = o && Object.getOwnPropertyDescriptor(o, name);\n` +
+    `  if (d && d.get && !d.set) {\n` +
+    `    Object.defineProperty(globalThis, name, { value: globalThis[name], writable: true, configurable: true, enumerable: true });\n` +
+    `  }\n` +
+    `}\n` +
+    `require('./wasm/ctw-simd-threads.worker.js');\n`
 );
 // Browser bundles (no bundler needed): the API as one classic script that
 // defines the global `convTransposeWasm`, and the worker of the async mode.
 // Node-only branches keep their require() calls, which never run there.
 const esbuild = require('esbuild');
 const nodeOnly = ['os', 'path', 'fs', 'worker_threads'];
-for (const [entry, out] of [['index.js', 'conv-transpose-wasm.js'], ['worker-entry.js', 'conv-transpose-wasm.worker.js']]) {
+for (const [entry, out] of [['index.js', 'conv-transpose-wasm.js'], ['worker-entry.cjs', 'conv-transpose-wasm.worker.js']]) {
   esbuild.buildSync({
     entryPoints: [join(root, 'dist', entry)],
     outfile: join(root, 'dist', out),

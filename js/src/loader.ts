@@ -2,7 +2,7 @@
 //
 // Two builds of the same C++ core ship in dist/wasm: SIMD128 + pthreads, and
 // SIMD128 on one thread for engines without SharedArrayBuffer (pages that are
-// not cross-origin isolated). Node always gets the threaded build.
+// not cross-origin isolated). Node, Bun and Deno always get the threaded build.
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -77,8 +77,14 @@ const FILES: Record<Backend, string> = {
 declare const __dirname: string;
 declare const require: (id: string) => any;
 
+// True in Node, and in Bun and Deno, which present Node's process object and
+// its modules (worker_threads, fs): they take the same path.
 export const isNode =
   typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
+
+/** Deno (also when it runs this file as part of an npm package). */
+export const isDeno =
+  typeof (globalThis as any).Deno !== 'undefined' || (isNode && (process.versions as any).deno != null);
 
 function canUseThreads(): boolean {
   if (typeof SharedArrayBuffer === 'undefined') return false;
@@ -162,7 +168,10 @@ export async function loadModule(options: InitOptions): Promise<{ mod: CoreModul
     // Node 18+ has a global fetch that Emscripten 3.1.6 would use with a file
     // path and fail: hand it the bytes instead.
     moduleOptions.wasmBinary = fs.readFileSync(locate(base + '.wasm', options.wasmPaths, dir));
-    moduleOptions.locateFile = (f: string) => locate(f, options.wasmPaths, dir);
+    moduleOptions.locateFile = (f: string) =>
+      // Deno cannot run Emscripten's pool worker as it is: start it through
+      // the shim that scripts/build-js.mjs writes (it explains why).
+      isDeno && f.endsWith('.worker.js') ? path.join(__dirname, 'deno-pthread-worker.cjs') : locate(f, options.wasmPaths, dir);
   } else {
     const scriptBase = SCRIPT_DIR + 'wasm/';
     // Absolute URLs: Emscripten's pool workers resolve these against their own
