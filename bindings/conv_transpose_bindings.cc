@@ -1,7 +1,7 @@
-// Embind glue: translates JS argument objects into the core's
-// ConvTransposeArgs and raw heap addresses into pointers. No rule of the op
-// lives here (see src/plan.cc); errors come back as strings for the JS
-// wrapper to throw, because exceptions are off in this build.
+// Embind glue: translates JS values into the core's argument types
+// (semantics/plan.h) and raw heap addresses into pointers, and the core's
+// Status into a code and a message for the JS wrapper to throw (exceptions
+// are off in this build). No rule of the op lives here.
 #include <emscripten/bind.h>
 #include <emscripten/heap.h>
 #include <emscripten/val.h>
@@ -12,17 +12,16 @@
 #include <string>
 #include <vector>
 
-#include "../src/conv_transpose.h"
+#include "operator/conv_transpose_op.h"
+#include "operator/kernel_choice.h"
 
 namespace {
 
 using emscripten::val;
 
 // The numeric arguments arrive as one Float64Array (one bulk copy instead
-// of a JS round trip per field), laid out by encodeArgs in js/src/args.ts:
-//   [len, input_shape...] [len, filter_shape...] [len, output_shape...]
-//   [len or -1, strides...] [len or -1, dilations...] [padding_is_list]
-//   [len, explicit_paddings...] [input_dtype] [filter_dtype]
+// of a JS round trip per field), laid out by the encoders in js/src/args.ts:
+// lists as [len, values...], optional lists as -1 when not given.
 class NumberReader {
  public:
   explicit NumberReader(const val& numbers) : v_(emscripten::convertJSArrayToNumberVector<double>(numbers)) {}
@@ -58,6 +57,8 @@ std::unique_ptr<ctw::ThreadPool>& pool() {
   return instance;
 }
 
+int num_threads() { return pool() ? pool()->threads() : 1; }
+
 // A JS function as the pool's side task for one call (none without a pool
 // or when undefined); cleared on leaving the scope whether or not it ran.
 class SideTask {
@@ -77,90 +78,114 @@ class SideTask {
   val fn_;
 };
 
-ctw::ConvTransposeArgs core_args(const std::string& name, const std::string& padding, const std::string& data_format,
-                                const val& numbers) {
-  ctw::ConvTransposeArgs args;
-  NumberReader r(numbers);
-  args.name = name;
-  args.padding = padding;
-  args.data_format = data_format;
-  args.input_shape = r.list();
-  args.filter_shape = r.list();
-  args.output_shape = r.list();
-  args.strides = r.optional_list();
-  args.dilations = r.optional_list();
-  args.padding_is_list = r.next() != 0;
-  args.explicit_paddings = r.list();
-  args.input_dtype = static_cast<ctw::DType>(static_cast<int>(r.next()));
-  args.filter_dtype = static_cast<ctw::DType>(static_cast<int>(r.next()));
-  args.memory_budget_bytes = memory_budget();
-  return args;
+// The window options: [strides?] [dilations?] [padding_is_list] [explicit_paddings].
+void read_window(NumberReader& r, const std::string& name, const std::string& padding, const std::string& data_format,
+                 ctw::WindowArgs* args) {
+  args->name = name;
+  args->padding = padding;
+  args->data_format = data_format;
+  args->strides = r.optional_list();
+  args->dilations = r.optional_list();
+  args->padding_is_list = r.next() != 0;
+  args->explicit_paddings = r.list();
 }
 
-// Filters planned and packed once, for many runs (createConvTranspose).
-// kernel: "auto" (the core's choice) or a fast kernel's name, forced.
-class PreparedFilters {
- public:
-  PreparedFilters(std::string name, std::string padding, std::string data_format, val numbers, std::string kernel) {
-    ctw::ConvTransposeArgs args = core_args(name, padding, data_format, numbers);
-    args.input_dtype = args.filter_dtype;
-    status_ = ctw::plan_filters(args, &plan_);
-    if (status_.ok()) status_ = ctw::fast_kernel_from_name(name, kernel, &kernel_);
-    if (status_.ok()) status_ = ctw::fast_kernel_check(name, kernel_, plan_);
-  }
-  std::string error() const { return status_.message(); }
-  double filterElements() const { return static_cast<double>(plan_.filter_elements); }
-  std::string pack(uintptr_t filters) {
-    if (!status_.ok()) return status_.message();
-    packed_ = ctw::pack_filters(plan_, reinterpret_cast<const void*>(filters), &status_, kernel_, pool().get());
-    return status_.message();
-  }
-  std::string kernel() const { return packed_ ? ctw::packed_kernel_name(*packed_) : ""; }
-  const ctw::PackedFilters* packed() const { return packed_.get(); }
+ctw::DType read_dtype(NumberReader& r) { return static_cast<ctw::DType>(static_cast<int>(r.next())); }
 
- private:
-  ctw::ConvTransposePlan plan_;
+// A Status as the JS wrapper reads it: code() (0 ok, see semantics/status.h) and message().
+class StatusHolder {
+ public:
+  int code() const { return static_cast<int>(status_.code()); }
+  std::string message() const { return status_.message(); }
+
+ protected:
+  int set(ctw::Status s) {
+    status_ = std::move(s);
+    return code();
+  }
   ctw::Status status_;
-  ctw::FastKernel kernel_ = ctw::FastKernel::kAuto;
-  ctw::PackedFiltersPtr packed_;
 };
 
-// One planned call: JS asks for the sizes, allocates, then runs.
-class PlannedCall {
+// A prepared operator (createConvTranspose): created and packed once,
+// reshaped when a run's shapes differ from the last run's, run many times.
+class PreparedOp : public StatusHolder {
  public:
-  PlannedCall(std::string name, std::string padding, std::string data_format, val numbers) {
-    status_ = ctw::plan_conv_transpose(core_args(name, padding, data_format, numbers), &plan_);
+  // numbers: [filter_shape] window [dtype]; kernel: "auto" or a fast kernel's name, forced.
+  PreparedOp(std::string name, std::string padding, std::string data_format, val numbers, std::string kernel) {
+    NumberReader r(numbers);
+    ctw::FilterArgs args;
+    args.filter_shape = r.list();
+    read_window(r, name, padding, data_format, &args);
+    args.dtype = read_dtype(r);
+    ctw::KernelKind kind = ctw::KernelKind::kAuto;
+    if (set(ctw::kernel_from_name(name, kernel, &kind)) == 0) set(ctw::ConvTransposeOp::create(args, kind, &op_));
+  }
+  double filterElements() const { return op_ ? static_cast<double>(op_->filter_elements()) : 0; }
+  std::string kernel() const { return op_ ? ctw::kernel_name(op_->kernel()) : ""; }
+  int pack(uintptr_t filters) {
+    if (!op_) return code();
+    return set(op_->pack(reinterpret_cast<const void*>(filters), pool().get()));
   }
 
-  std::string error() const { return status_.message(); }
-  double inputElements() const { return static_cast<double>(plan_.input_elements); }
-  double filterElements() const { return static_cast<double>(plan_.filter_elements); }
-  double outputElements() const { return static_cast<double>(plan_.output_elements); }
+  // numbers: [input_shape] [output_shape] [input_dtype].
+  int reshape(val numbers) {
+    if (!op_) return code();
+    NumberReader r(numbers);
+    std::vector<int64_t> input_shape = r.list(), output_shape = r.list();
+    const ctw::DType dtype = read_dtype(r);
+    // The budget (a walk of the allocator's state) only when the op plans anew.
+    if (op_->reshaped_for(input_shape, output_shape, dtype, num_threads())) return set(ctw::Status::Ok());
+    return set(op_->reshape(input_shape, output_shape, dtype, memory_budget(), num_threads()));
+  }
+  double inputElements() const { return op_ ? static_cast<double>(op_->plan().input_elements) : 0; }
+  double outputElements() const { return op_ ? static_cast<double>(op_->plan().output_elements) : 0; }
 
   // side: a JS function (must not throw) run on this thread while the
   // workers start the call's first parallel loop, or undefined; it does not
   // run when the call has no such loop (see ThreadPool::set_side_task).
-  std::string run(uintptr_t input, uintptr_t filters, uintptr_t output, val side) {
-    if (!status_.ok()) return status_.message();
+  int run(uintptr_t input, uintptr_t output, val side) {
+    if (!op_) return code();
     SideTask task(side);
-    const ctw::Status s = ctw::conv_transpose(plan_, reinterpret_cast<const void*>(input),
-                                              reinterpret_cast<const void*>(filters),
-                                              reinterpret_cast<void*>(output), pool().get());
-    return s.message();
-  }
-
-  std::string runPrepared(const PreparedFilters& prepared, uintptr_t input, uintptr_t output, val side) {
-    if (!status_.ok()) return status_.message();
-    if (!prepared.packed()) return "conv_transpose: the prepared filters were not packed";
-    SideTask task(side);
-    const ctw::Status s = ctw::conv_transpose_fast(plan_, *prepared.packed(), reinterpret_cast<const void*>(input),
-                                                   reinterpret_cast<void*>(output), pool().get());
-    return s.message();
+    return set(op_->run(reinterpret_cast<const void*>(input), reinterpret_cast<void*>(output), pool().get()));
   }
 
  private:
+  std::unique_ptr<ctw::ConvTransposeOp> op_;
+};
+
+// One call of the one-call form: planned (sizes and any error, before JS
+// allocates), then run once.
+class PlannedCall : public StatusHolder {
+ public:
+  // numbers: [input_shape] [filter_shape] [output_shape] window [input_dtype] [filter_dtype].
+  PlannedCall(std::string name, std::string padding, std::string data_format, val numbers) : name_(name) {
+    NumberReader r(numbers);
+    ctw::ConvTransposeArgs args;
+    args.input_shape = r.list();
+    args.filter_shape = r.list();
+    args.output_shape = r.list();
+    read_window(r, name, padding, data_format, &args);
+    args.input_dtype = read_dtype(r);
+    args.filter_dtype = read_dtype(r);
+    if (set(ctw::plan_conv_transpose(args, &plan_)) == 0) {
+      set(ctw::check_memory_budget(name, plan_, ctw::one_call_bytes(plan_, num_threads()), memory_budget()));
+    }
+  }
+  double inputElements() const { return static_cast<double>(plan_.input_elements); }
+  double filterElements() const { return static_cast<double>(plan_.filter_elements); }
+  double outputElements() const { return static_cast<double>(plan_.output_elements); }
+
+  // side: as PreparedOp::run's.
+  int run(uintptr_t input, uintptr_t filters, uintptr_t output, val side) {
+    SideTask task(side);
+    return set(ctw::conv_transpose(name_, plan_, reinterpret_cast<const void*>(input),
+                                   reinterpret_cast<const void*>(filters), reinterpret_cast<void*>(output),
+                                   pool().get()));
+  }
+
+ private:
+  std::string name_;
   ctw::ConvTransposePlan plan_;
-  ctw::Status status_;
 };
 
 void set_num_threads(int threads) {
@@ -170,7 +195,6 @@ void set_num_threads(int threads) {
   if (threads > 1) pool().reset(new ctw::ThreadPool(threads));
 }
 
-int num_threads() { return pool() ? pool()->threads() : 1; }
 
 // Bytes of wasm memory, and bytes the allocator has handed out and not had
 // back: what leak checks and memory reports read.
@@ -185,20 +209,24 @@ val heap_stats() {
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(conv_transpose_wasm) {
-  emscripten::class_<PlannedCall>("PlannedCall")
+  emscripten::class_<StatusHolder>("CoreStatus")
+      .function("code", &StatusHolder::code)
+      .function("message", &StatusHolder::message);
+  emscripten::class_<PlannedCall, emscripten::base<StatusHolder>>("PlannedCall")
       .constructor<std::string, std::string, std::string, val>()
-      .function("error", &PlannedCall::error)
       .function("inputElements", &PlannedCall::inputElements)
       .function("filterElements", &PlannedCall::filterElements)
       .function("outputElements", &PlannedCall::outputElements)
-      .function("run", &PlannedCall::run)
-      .function("runPrepared", &PlannedCall::runPrepared);
-  emscripten::class_<PreparedFilters>("PreparedFilters")
+      .function("run", &PlannedCall::run);
+  emscripten::class_<PreparedOp, emscripten::base<StatusHolder>>("PreparedOp")
       .constructor<std::string, std::string, std::string, val, std::string>()
-      .function("error", &PreparedFilters::error)
-      .function("filterElements", &PreparedFilters::filterElements)
-      .function("pack", &PreparedFilters::pack)
-      .function("kernel", &PreparedFilters::kernel);
+      .function("filterElements", &PreparedOp::filterElements)
+      .function("kernel", &PreparedOp::kernel)
+      .function("pack", &PreparedOp::pack)
+      .function("reshape", &PreparedOp::reshape)
+      .function("inputElements", &PreparedOp::inputElements)
+      .function("outputElements", &PreparedOp::outputElements)
+      .function("run", &PreparedOp::run);
   emscripten::function("setNumThreads", &set_num_threads);
   emscripten::function("numThreads", &num_threads);
   emscripten::function("heapStats", &heap_stats);

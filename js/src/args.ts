@@ -118,17 +118,22 @@ export function toTensor(name: string, arg: string, value: unknown): Tensor {
   return { data: typed, shape, dtype: dt };
 }
 
-export interface CoreArgs {
-  name: string;
-  inputShape: number[];
-  filterShape: number[];
-  outputShape: number[];
+/** The window options in the core's form (semantics/plan.h WindowArgs). */
+export interface WindowArgs {
   strides: number[] | null;   // null: not given (1 everywhere, as TensorFlow's None)
   dilations: number[] | null;
   padding: string;
   paddingIsList: boolean;
   explicitPaddings: number[];
   dataFormat: string;
+}
+
+/** Every argument of one call in the core's form (semantics/plan.h ConvTransposeArgs). */
+export interface CoreArgs extends WindowArgs {
+  name: string;
+  inputShape: number[];
+  filterShape: number[];
+  outputShape: number[];
   inputDtype: number;
   filterDtype: number;
 }
@@ -140,18 +145,11 @@ export interface WindowOptions {
   dilations: unknown;
 }
 
-/** The argument object for the core's planner (PlannedCall in bindings/). */
-export function coreArgs(name: string, input: Tensor, filters: Tensor, outputShape: unknown, o: WindowOptions): CoreArgs {
-  let outShape: number[];
-  if (outputShape !== null && typeof outputShape === 'object' && typeof (outputShape as any).dataSync === 'function') {
-    outShape = intList(name, 'output_shape', Array.from((outputShape as any).dataSync() as ArrayLike<number>), false);
-  } else {
-    outShape = intList(name, 'output_shape', outputShape, false);
-    if (outputShape === null || outputShape === undefined) fail(name, 'output_shape must be given: a list of ints');
-  }
+/** The window options (strides, padding, data format, dilations) as plain lists and strings. */
+export function windowArgs(name: string, o: WindowOptions): WindowArgs {
   let padding = '';
   let paddingIsList = false;
-  let explicitPaddings: number[] = [];
+  const explicitPaddings: number[] = [];
   const p = o.padding === undefined || o.padding === null ? 'SAME' : o.padding;
   if (typeof p === 'string') {
     padding = p;
@@ -172,36 +170,74 @@ export function coreArgs(name: string, input: Tensor, filters: Tensor, outputSha
     dataFormat = o.dataFormat;
   }
   return {
-    name,
-    inputShape: input.shape,
-    filterShape: filters.shape,
-    outputShape: outShape,
     strides: o.strides === null || o.strides === undefined ? null : intList(name, 'strides', o.strides, true),
     dilations: o.dilations === null || o.dilations === undefined ? null : intList(name, 'dilations', o.dilations, true),
     padding,
     paddingIsList,
     explicitPaddings,
     dataFormat,
+  };
+}
+
+/** output_shape as a list of ints (a list, a typed array or a tfjs tensor). */
+export function outputShapeList(name: string, outputShape: unknown): number[] {
+  if (outputShape !== null && typeof outputShape === 'object' && typeof (outputShape as any).dataSync === 'function') {
+    return intList(name, 'output_shape', Array.from((outputShape as any).dataSync() as ArrayLike<number>), false);
+  }
+  const list = intList(name, 'output_shape', outputShape, false);
+  if (outputShape === null || outputShape === undefined) fail(name, 'output_shape must be given: a list of ints');
+  return list;
+}
+
+/** The argument object for the core's planner (PlannedCall in bindings/). */
+export function coreArgs(name: string, input: Tensor, filters: Tensor, outputShape: number[], window: WindowArgs): CoreArgs {
+  return {
+    name,
+    inputShape: input.shape,
+    filterShape: filters.shape,
+    outputShape,
+    ...window,
     inputDtype: DTYPE_CODE[input.dtype],
     filterDtype: DTYPE_CODE[filters.dtype],
   };
 }
 
-/** The numeric half of CoreArgs as one array, in the order bindings/ reads it. */
+// The numeric arguments cross into the core as one Float64Array, in the
+// order bindings/ reads them: lists as [length, values...], a list not
+// given as -1.
+class Numbers {
+  readonly out: number[] = [];
+  list(v: readonly number[]): this {
+    this.out.push(v.length);
+    for (const x of v) this.out.push(x);
+    return this;
+  }
+  optional(v: readonly number[] | null): this {
+    return v === null ? this.push(-1) : this.list(v);
+  }
+  push(...v: number[]): this {
+    this.out.push(...v);
+    return this;
+  }
+  window(w: WindowArgs): this {
+    return this.optional(w.strides).optional(w.dilations).push(w.paddingIsList ? 1 : 0).list(w.explicitPaddings);
+  }
+  done(): Float64Array {
+    return Float64Array.from(this.out);
+  }
+}
+
+/** A one-call's arguments: [input_shape] [filter_shape] [output_shape] window [input_dtype] [filter_dtype]. */
 export function encodeArgs(a: CoreArgs): Float64Array {
-  const out: number[] = [];
-  const list = (v: number[]) => {
-    out.push(v.length);
-    for (const x of v) out.push(x);
-  };
-  const optional = (v: number[] | null) => (v === null ? out.push(-1) : list(v));
-  list(a.inputShape);
-  list(a.filterShape);
-  list(a.outputShape);
-  optional(a.strides);
-  optional(a.dilations);
-  out.push(a.paddingIsList ? 1 : 0);
-  list(a.explicitPaddings);
-  out.push(a.inputDtype, a.filterDtype);
-  return Float64Array.from(out);
+  return new Numbers().list(a.inputShape).list(a.filterShape).list(a.outputShape).window(a).push(a.inputDtype, a.filterDtype).done();
+}
+
+/** A prepared operator's filter-only arguments: [filter_shape] window [dtype]. */
+export function encodeFilterArgs(filterShape: readonly number[], w: WindowArgs, dtype: DType): Float64Array {
+  return new Numbers().list(filterShape).window(w).push(DTYPE_CODE[dtype]).done();
+}
+
+/** A prepared run's shapes: [input_shape] [output_shape] [input_dtype]. */
+export function encodeShapes(inputShape: readonly number[], outputShape: readonly number[], dtype: DType): Float64Array {
+  return new Numbers().list(inputShape).list(outputShape).push(DTYPE_CODE[dtype]).done();
 }

@@ -6,12 +6,14 @@
 // This file marshals: it turns arguments into the core's form (args.ts),
 // asks the core to plan the call (sizes and every error come from there,
 // before anything is allocated), copies the tensors into wasm memory, runs,
-// copies the result out, and frees every allocation on every path.
+// copies the result out, and frees every allocation on every path. Errors
+// are thrown from the core's Status: an ArgumentError for an invalid
+// argument, an Error otherwise.
 
-import { ArgumentError, coreArgs, DTYPE_BYTES, encodeArgs, toTensor } from './args.js';
-import type { CoreArgs, DType, Tensor, TensorLike, TfjsTensorLike } from './args.js';
+import { ArgumentError, coreArgs, DTYPE_BYTES, encodeArgs, encodeFilterArgs, encodeShapes, outputShapeList, toTensor, windowArgs } from './args.js';
+import type { DType, Tensor, TensorLike, TfjsTensorLike, WindowArgs } from './args.js';
 import { loadModule, unrefWorkers } from './loader.js';
-import type { CoreModule, HeapStats, InitOptions, InitResult, PlannedCall, PreparedFilters } from './loader.js';
+import type { CoreModule, CoreStatus, HeapStats, InitOptions, InitResult, PreparedOp } from './loader.js';
 
 export type { DType, Tensor, TensorLike, TfjsTensorLike, InitOptions, InitResult, HeapStats };
 export { ArgumentError };
@@ -87,8 +89,6 @@ function view(dtype: DType, buffer: ArrayBuffer, byteOffset: number, length: num
   return new ARRAY_TYPE[dtype](buffer, byteOffset, length);
 }
 
-type FilterSource = { kind: 'tensor'; tensor: Tensor } | { kind: 'prepared'; prepared: PreparedFilters };
-
 type OutputArray = Float32Array | Float64Array | Uint16Array;
 
 // From this size a result's new array skips zeroing where the engine allows.
@@ -100,8 +100,7 @@ const PAGE_BYTES = 4096;
 // be had (the caller then copies out with slice(), which reports the error).
 // A new ArrayBuffer is zeroed before the copy overwrites every byte; in Node,
 // large results go into Buffer.allocUnsafeSlow memory instead (its own
-// ArrayBuffer, not the shared pool), which saves that pass: a 2 MiB result
-// (S4) took 84-90 us instead of 135-160 us, 4 MiB 236 instead of 334.
+// ArrayBuffer, not the shared pool), which saves that pass over the result.
 // Browsers have no unzeroed allocation.
 function newResultArray(dtype: DType, length: number): OutputArray | null {
   try {
@@ -146,27 +145,37 @@ function checkOutput(opName: string, out: unknown, dtype: DType, elements: numbe
   return arr;
 }
 
-// The core's plan of one call (sizes, or the error worded like TensorFlow's).
-function planCall(mod: CoreModule, args: CoreArgs): PlannedCall {
-  return new mod.PlannedCall(args.name, args.padding, args.dataFormat, encodeArgs(args));
+// The core's Status codes (src/semantics/status.h).
+const STATUS_INVALID_ARGUMENT = 1;
+
+/** Throws the core's last error when `code` is not 0 (ok). */
+function check(code: number, status: CoreStatus): void {
+  if (code === 0) return;
+  const message = status.message();
+  throw code === STATUS_INVALID_ARGUMENT ? new ArgumentError(message) : new Error(message);
 }
 
-// Plans one call in the core (or takes `planned`, a plan the caller keeps
-// and that execute does not free), then allocates, copies in, runs, copies
-// out (into `output` when given, else a new array) and frees, on every path.
-function execute(mod: CoreModule, opName: string, args: CoreArgs, x: Tensor, filters: FilterSource, output?: unknown,
-  planned?: PlannedCall): Tensor {
-  const call = planned ?? planCall(mod, args);
+// One call as execute runs it: the core has planned it (call's status and
+// sizes); filters are copied in when the call takes them as a tensor.
+interface Call {
+  status: CoreStatus;
+  inputElements: number;
+  outputElements: number;
+  filters: Tensor | null;
+  run(input: number, filters: number, output: number, side: (() => void) | undefined): number;
+}
+
+// Allocates, copies in, runs the planned call, copies out (into `output`
+// when given, else a new array) and frees, on every path.
+function execute(mod: CoreModule, opName: string, x: Tensor, outputShape: number[], call: Call, output?: unknown): Tensor {
   const ptrs: number[] = [];
   try {
-    const error = call.error();
-    if (error) throw new ArgumentError(error);
-    const inElems = call.inputElements();
-    const outElems = call.outputElements();
+    const inElems = call.inputElements;
+    const outElems = call.outputElements;
     if (x.data.length !== inElems) {
       throw new ArgumentError(`${opName}: input.data has ${x.data.length} elements but input.shape=[${x.shape.join(', ')}] needs ${inElems}`);
     }
-    const into = output === undefined ? null : checkOutput(opName, output, x.dtype, outElems, args.outputShape);
+    const into = output === undefined ? null : checkOutput(opName, output, x.dtype, outElems, outputShape);
     const bytes = DTYPE_BYTES[x.dtype];
     const alloc = (elements: number, what: string) => {
       const p = mod._malloc(Math.max(1, elements * bytes));
@@ -174,19 +183,13 @@ function execute(mod: CoreModule, opName: string, args: CoreArgs, x: Tensor, fil
       ptrs.push(p);
       return p;
     };
-    let filterPtr = 0;
-    if (filters.kind === 'tensor') {
-      const w = filters.tensor;
-      const filterElems = call.filterElements();
-      if (w.data.length !== filterElems) {
-        throw new ArgumentError(`${opName}: filters.data has ${w.data.length} elements but filters.shape=[${w.shape.join(', ')}] needs ${filterElems}`);
-      }
-      filterPtr = alloc(filterElems, 'filters');
-    }
+    const w = call.filters;
+    const filterPtr = w ? alloc(w.data.length, 'filters') : 0;
     const inPtr = alloc(inElems, 'input');
     const outPtr = alloc(outElems, 'output');
     let buffer = heap(mod);
     view(x.dtype, buffer, inPtr, inElems).set(x.data as never);
+    if (w) view(x.dtype, buffer, filterPtr, w.data.length).set(w.data as never);
     // The new result array is made by the core's side task: on this thread
     // while the pool's workers start on the call, so that its allocation and
     // page faults overlap their work instead of following the call. It does
@@ -194,14 +197,7 @@ function execute(mod: CoreModule, opName: string, args: CoreArgs, x: Tensor, fil
     // (copyOut then makes the array).
     let fresh: OutputArray | null = null;
     const side = into ? undefined : () => { fresh = newResultArray(x.dtype, outElems); };
-    let runError: string;
-    if (filters.kind === 'tensor') {
-      view(x.dtype, buffer, filterPtr, filters.tensor.data.length).set(filters.tensor.data as never);
-      runError = call.run(inPtr, filterPtr, outPtr, side);
-    } else {
-      runError = call.runPrepared(filters.prepared, inPtr, outPtr, side);
-    }
-    if (runError) throw new Error(runError);
+    check(call.run(inPtr, filterPtr, outPtr, side), call.status);
     buffer = heap(mod);
     const result = view(x.dtype, buffer, outPtr, outElems);
     let data: OutputArray;
@@ -211,10 +207,9 @@ function execute(mod: CoreModule, opName: string, args: CoreArgs, x: Tensor, fil
     } else {
       data = copyOut(result, x.dtype, fresh);
     }
-    return { data, shape: args.outputShape.slice(), dtype: x.dtype };
+    return { data, shape: outputShape.slice(), dtype: x.dtype };
   } finally {
     for (const p of ptrs) mod._free(p);
-    if (!planned) call.delete();
   }
 }
 
@@ -247,8 +242,26 @@ export function convTranspose(
   const mod = loadedCore(opName);
   const x = toTensor(opName, 'input', input);
   const w = toTensor(opName, 'filters', filters);
-  const args = coreArgs(opName, x, w, outputShape, { strides, padding, dataFormat, dilations });
-  return execute(mod, opName, args, x, { kind: 'tensor', tensor: w });
+  const outShape = outputShapeList(opName, outputShape);
+  const args = coreArgs(opName, x, w, outShape, windowArgs(opName, { strides, padding, dataFormat, dilations }));
+  // The core's plan of the call: sizes, or the error worded like TensorFlow's.
+  const planned = new mod.PlannedCall(args.name, args.padding, args.dataFormat, encodeArgs(args));
+  try {
+    check(planned.code(), planned);
+    const filterElems = planned.filterElements();
+    if (w.data.length !== filterElems) {
+      throw new ArgumentError(`${opName}: filters.data has ${w.data.length} elements but filters.shape=[${w.shape.join(', ')}] needs ${filterElems}`);
+    }
+    return execute(mod, opName, x, outShape, {
+      status: planned,
+      inputElements: planned.inputElements(),
+      outputElements: planned.outputElements(),
+      filters: w,
+      run: (inPtr, filterPtr, outPtr, side) => planned.run(inPtr, filterPtr, outPtr, side),
+    });
+  } finally {
+    planned.delete();
+  }
 }
 
 /** The same function under TensorFlow's name. */
@@ -293,25 +306,17 @@ export interface PreparedConvTranspose {
   readonly kernel: string;
 }
 
-// What a prepared operator holds in wasm memory: its packed filters and the
-// plan of its last call's shapes.
-interface PreparedHold {
-  prepared: PreparedFilters;
-  plan: { key: string; call: PlannedCall } | null;
-}
-
-function releaseHold(hold: PreparedHold): void {
-  hold.plan?.call.delete();
-  hold.plan = null;
-  hold.prepared.delete();
-}
-
-const registry = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<PreparedHold>(releaseHold) : null;
+// A prepared operator's core object (packed filters, the plan of its last
+// shapes): freed by dispose(), or by the finalizer when the operator is
+// dropped without it.
+const registry = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<PreparedOp>((op) => op.delete()) : null;
 
 /**
  * The prepared form for repeated calls with the same filters (a decoder
  * layer's weights): checks the filters and options and packs the filters
  * into the kernel's layout once; each run() then pays only for its input.
+ * The core keeps the plan of the last run's shapes and reuses it while they
+ * repeat (a model runs a layer with the same shapes call after call).
  */
 export function createConvTranspose(filters: TensorLike | TfjsTensorLike, options: ConvTransposeOptions): PreparedConvTranspose {
   const opName = opNameOf(options?.name);
@@ -320,45 +325,26 @@ export function createConvTranspose(filters: TensorLike | TfjsTensorLike, option
     throw new ArgumentError(`${opName}: createConvTranspose(filters, options) needs options { strides, padding?, dataFormat?, dilations? }`);
   }
   const w = toTensor(opName, 'filters', filters);
-  const window = { strides: options.strides, padding: options.padding ?? 'SAME', dataFormat: options.dataFormat ?? null, dilations: options.dilations ?? null };
-  const filterArgs = coreArgs(opName, { data: w.data, shape: [], dtype: w.dtype }, w, [], window);
-  const prepared = new mod.PreparedFilters(filterArgs.name, filterArgs.padding, filterArgs.dataFormat, encodeArgs(filterArgs), String(options.kernel ?? 'auto'));
+  const window: WindowArgs = windowArgs(opName, { strides: options.strides, padding: options.padding ?? 'SAME', dataFormat: options.dataFormat ?? null, dilations: options.dilations ?? null });
+  const core = new mod.PreparedOp(opName, window.padding, window.dataFormat, encodeFilterArgs(w.shape, window, w.dtype), String(options.kernel ?? 'auto'));
   let ptr = 0;
   try {
-    const error = prepared.error();
-    if (error) throw new ArgumentError(error);
-    const elems = prepared.filterElements();
+    check(core.code(), core);
+    const elems = core.filterElements();
     if (w.data.length !== elems) {
       throw new ArgumentError(`${opName}: filters.data has ${w.data.length} elements but filters.shape=[${w.shape.join(', ')}] needs ${elems}`);
     }
     ptr = mod._malloc(Math.max(1, elems * DTYPE_BYTES[w.dtype]));
     if (!ptr) throw new Error(`${opName}: out of WebAssembly memory copying the filters`);
     view(w.dtype, heap(mod), ptr, elems).set(w.data as never);
-    const packError = prepared.pack(ptr);
-    if (packError) throw new Error(packError);
+    check(core.pack(ptr), core);
   } catch (e) {
-    prepared.delete();
+    core.delete();
     throw e;
   } finally {
     if (ptr) mod._free(ptr);
   }
   let disposed = false;
-  // Runs need the filters' shape and dtype, not their values (packed in wasm
-  // memory now): hold an empty array, so the caller's filters can be freed.
-  const filterMeta: Tensor = { data: w.data.slice(0, 0), shape: w.shape.slice(), dtype: w.dtype };
-  // A model runs a layer with the same shapes call after call: the core's
-  // plan of the last shapes is kept and reused while they repeat (planning
-  // through Embind is about half of a small call's fixed cost).
-  const hold: PreparedHold = { prepared, plan: null };
-  const planFor = (args: CoreArgs, x: Tensor): PlannedCall => {
-    const key = `${x.dtype}|${x.shape.join(',')}|${args.outputShape.join(',')}`;
-    if (hold.plan && hold.plan.key === key) return hold.plan.call;
-    const call = planCall(mod, args);
-    if (call.error()) return call;  // not kept: execute throws its error and the caller deletes it
-    hold.plan?.call.delete();
-    hold.plan = { key, call };
-    return call;
-  };
   const op: PreparedConvTranspose = {
     run(input, outputShape, runOptions) {
       if (disposed) throw new Error(`${opName}: this prepared conv_transpose was disposed`);
@@ -366,22 +352,24 @@ export function createConvTranspose(filters: TensorLike | TfjsTensorLike, option
         throw new ArgumentError(`${opName}: run(input, outputShape, options) needs options to be an object like { output }, got ${String(runOptions)}`);
       }
       const x = toTensor(opName, 'input', input);
-      const args = coreArgs(opName, x, filterMeta, outputShape, window);
-      const call = planFor(args, x);
-      try {
-        return execute(mod, opName, args, x, { kind: 'prepared', prepared }, runOptions?.output, call);
-      } finally {
-        if (hold.plan?.call !== call) call.delete();
-      }
+      const outShape = outputShapeList(opName, outputShape);
+      check(core.reshape(encodeShapes(x.shape, outShape, x.dtype)), core);
+      return execute(mod, opName, x, outShape, {
+        status: core,
+        inputElements: core.inputElements(),
+        outputElements: core.outputElements(),
+        filters: null,
+        run: (inPtr, _filters, outPtr, side) => core.run(inPtr, outPtr, side),
+      }, runOptions?.output);
     },
     dispose() {
       if (disposed) return;
       disposed = true;
       registry?.unregister(op);
-      releaseHold(hold);
+      core.delete();
     },
-    kernel: prepared.kernel(),
+    kernel: core.kernel(),
   };
-  registry?.register(op, hold, op);
+  registry?.register(op, core, op);
   return op;
 }

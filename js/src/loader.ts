@@ -30,7 +30,7 @@ export interface InitResult {
 
 export interface CoreModule {
   PlannedCall: new (name: string, padding: string, dataFormat: string, numbers: Float64Array) => PlannedCall;
-  PreparedFilters: new (name: string, padding: string, dataFormat: string, numbers: Float64Array, kernel: string) => PreparedFilters;
+  PreparedOp: new (name: string, padding: string, dataFormat: string, numbers: Float64Array, kernel: string) => PreparedOp;
   setNumThreads(n: number): void;
   numThreads(): number;
   heapStats(): HeapStats;
@@ -50,22 +50,31 @@ export interface HeapStats {
   maxHeapBytes: number;
 }
 
-export interface PlannedCall {
-  error(): string;
+/** The core's Status of an object's last step: code() 0 is ok (src/semantics/status.h). */
+export interface CoreStatus {
+  code(): number;
+  message(): string;
+}
+
+/** One planned call of the one-call form (bindings/: PlannedCall). */
+export interface PlannedCall extends CoreStatus {
   inputElements(): number;
   filterElements(): number;
   outputElements(): number;
   // side: run on the calling thread while the pool's workers start (see execute in index.ts); must not throw.
-  run(input: number, filters: number, output: number, side: (() => void) | undefined): string;
-  runPrepared(prepared: PreparedFilters, input: number, output: number, side: (() => void) | undefined): string;
+  run(input: number, filters: number, output: number, side: (() => void) | undefined): number;
   delete(): void;
 }
 
-export interface PreparedFilters {
-  error(): string;
+/** A prepared operator (bindings/: PreparedOp): create, pack, reshape, run. */
+export interface PreparedOp extends CoreStatus {
   filterElements(): number;
-  pack(filters: number): string;
   kernel(): string;
+  pack(filters: number): number;
+  reshape(numbers: Float64Array): number;
+  inputElements(): number;
+  outputElements(): number;
+  run(input: number, output: number, side: (() => void) | undefined): number;
   delete(): void;
 }
 

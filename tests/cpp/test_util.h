@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "plan.h"
-#include "status.h"
+#include "semantics/plan.h"
+#include "semantics/status.h"
 
 namespace ctw_test {
 
@@ -49,12 +49,18 @@ inline bool starts_with(const std::string& s, const std::string& prefix) {
   return s.compare(0, prefix.size(), prefix) == 0;
 }
 
-// Asserts that `s` failed, that its message starts with `prefix` and that it
-// contains every string of `parts` (argument names and offending values).
+// Asserts that `s` failed with `code`, that its message starts with `prefix`
+// and that it contains every string of `parts` (argument names and
+// offending values).
 inline ::testing::AssertionResult IsErrorWith(const ctw::Status& s, const std::vector<std::string>& parts,
-                                              const std::string& prefix = "conv_transpose: ") {
+                                              const std::string& prefix = "conv_transpose: ",
+                                              ctw::StatusCode code = ctw::StatusCode::kInvalidArgument) {
   if (s.ok()) return ::testing::AssertionFailure() << "expected an error, got OK";
   const std::string& m = s.message();
+  if (s.code() != code) {
+    return ::testing::AssertionFailure() << "code " << static_cast<int>(s.code()) << ", expected "
+                                         << static_cast<int>(code) << ": " << m;
+  }
   if (!starts_with(m, prefix)) {
     return ::testing::AssertionFailure() << "message does not start with \"" << prefix << "\": " << m;
   }

@@ -65,11 +65,12 @@
 #include <utility>
 #include <vector>
 
-#include "conv_transpose.h"
-#include "conv_transpose_kernels.h"
-#include "dtype.h"
-#include "plan.h"
-#include "thread_pool.h"
+#include "kernels/reference.h"
+#include "operator/conv_transpose_op.h"
+#include "operator/kernel_choice.h"
+#include "runtime/thread_pool.h"
+#include "semantics/dtype.h"
+#include "semantics/plan.h"
 
 namespace {
 
@@ -141,6 +142,7 @@ const char* channels_first_format(int n) { return n == 1 ? "NCW" : n == 2 ? "NCH
 
 struct Decoded {
   ConvTransposeArgs args;
+  uint64_t memory_budget_bytes = 0;  // for the operator's budget check; 0: none
   bool plant_nonfinite = false;
   uint64_t seed = 0;
 };
@@ -238,7 +240,7 @@ void decode_structured(Reader& r, Decoded* out) {
 
   // The memory budget: 0 (none) mostly, else 2^b bytes.
   const uint8_t budget = r.u8();
-  a.memory_budget_bytes = budget < 128 ? 0 : uint64_t{1} << (budget % 40);
+  out->memory_budget_bytes = budget < 128 ? 0 : uint64_t{1} << (budget % 40);
 
   // One hostile mutation, when the byte asks for it.
   const uint8_t mutate = r.u8();
@@ -305,7 +307,7 @@ void decode_raw(Reader& r, Decoded* out) {
   }
   a.data_format = kDataFormats[r.u8() % 12];
   const uint8_t budget = r.u8();
-  a.memory_budget_bytes = budget < 128 ? 0 : uint64_t{1} << (budget % 64);
+  out->memory_budget_bytes = budget < 128 ? 0 : uint64_t{1} << (budget % 64);
   out->seed = r.u64();
 }
 
@@ -330,7 +332,7 @@ std::string describe(const ConvTransposeArgs& a) {
   if (a.padding_is_list) o << " padding=" << list_str(a.explicit_paddings) << " (list)";
   else o << " padding='" << a.padding << "'";
   o << " data_format='" << a.data_format << "' dtypes=" << ctw::dtype_name(a.input_dtype) << "/"
-    << ctw::dtype_name(a.filter_dtype) << " budget=" << a.memory_budget_bytes;
+    << ctw::dtype_name(a.filter_dtype);
   return o.str();
 }
 
@@ -439,6 +441,18 @@ ctw::ThreadPool* pool2() {
   return pool;
 }
 
+
+// An operator for the call's filters with `kernel`, packed, reshaped for its
+// shapes on 2 threads and run into `out`.
+ctw::Status run_operator(const ConvTransposeArgs& a, ctw::KernelKind kernel, const void* x, const void* w, void* out) {
+  std::unique_ptr<ctw::ConvTransposeOp> op;
+  ctw::Status s = ctw::ConvTransposeOp::create(ctw::filter_args(a), kernel, &op);
+  if (s.ok()) s = op->pack(w, pool2());
+  if (s.ok()) s = op->reshape(a.input_shape, a.output_shape, a.input_dtype, 0, 2);
+  if (s.ok()) s = op->run(x, out, pool2());
+  return s;
+}
+
 void check_plan_invariants(const ConvTransposeArgs& a, const ConvTransposePlan& plan) {
   constexpr long double kSafe = 9007199254740991.0L;
   const long double in = exact_product(a.input_shape), f = exact_product(a.filter_shape),
@@ -449,12 +463,10 @@ void check_plan_invariants(const ConvTransposeArgs& a, const ConvTransposePlan& 
                 std::to_string(plan.input_elements) + ", filters " + std::to_string(plan.filter_elements) +
                 ", output " + std::to_string(plan.output_elements));
   }
-  ConvTransposeArgs fa = a;
-  fa.input_dtype = fa.filter_dtype;
   ConvTransposePlan fp;
-  const ctw::Status s = ctw::plan_filters(fa, &fp);
+  const ctw::Status s = ctw::plan_filters(ctw::filter_args(a), &fp);
   if (!s.ok()) fail(a, "plan_conv_transpose accepted the call but plan_filters rejected it: " + s.message());
-  if (fp.kernel_size != plan.kernel_size || fp.stride != plan.stride || fp.dilation != plan.dilation ||
+  if (fp.filter_size != plan.filter_size || fp.stride != plan.stride || fp.dilation != plan.dilation ||
       fp.input_channels != plan.input_channels || fp.output_channels != plan.output_channels ||
       fp.filter_elements != plan.filter_elements || fp.dtype != plan.dtype ||
       fp.channels_first != plan.channels_first || fp.spatial_rank != plan.spatial_rank) {
@@ -463,13 +475,13 @@ void check_plan_invariants(const ConvTransposeArgs& a, const ConvTransposePlan& 
 }
 
 bool small_enough(const ConvTransposePlan& p) {
-  const long double taps = product(p.kernel_size);
+  const long double taps = product(p.filter_size);
   const long double in_px = static_cast<long double>(p.batch) * product(p.input_size);
   const long double out_px = static_cast<long double>(p.batch) * product(p.output_size);
   const long double elements = static_cast<long double>(p.input_elements) + p.filter_elements + p.output_elements;
   return elements <= kMaxElements && in_px * taps <= kMaxPixelTaps &&
          in_px * taps * p.input_channels * p.output_channels <= kMaxMacs && out_px <= kMaxOutputPixels &&
-         taps <= kMaxElements && p.scratch_bytes <= kMaxScratchBytes;
+         taps <= kMaxElements && ctw::one_call_bytes(p, 2).total() <= kMaxScratchBytes;
 }
 
 void run_and_compare(const Decoded& d, const ConvTransposePlan& plan) {
@@ -498,35 +510,23 @@ void run_and_compare(const Decoded& d, const ConvTransposePlan& plan) {
   }
   ctw::conv_transpose_reference(plan, x.data(), w.data(), ref.data());
 
-  ctw::Status s = ctw::conv_transpose(plan, x.data(), w.data(), fast_pool.data(), pool2());
+  ctw::Status s = ctw::conv_transpose(a.name, plan, x.data(), w.data(), fast_pool.data(), pool2());
   if (!s.ok()) fail(a, "conv_transpose (pool of 2) failed on an accepted plan: " + s.message());
-  s = ctw::conv_transpose(plan, x.data(), w.data(), fast_inline.data(), nullptr);
+  s = ctw::conv_transpose(a.name, plan, x.data(), w.data(), fast_inline.data(), nullptr);
   if (!s.ok()) fail(a, "conv_transpose (no pool) failed on an accepted plan: " + s.message());
-  {
-    ConvTransposeArgs fa = a;
-    fa.input_dtype = fa.filter_dtype;
-    ConvTransposePlan fp;
-    s = ctw::plan_filters(fa, &fp);
-    if (!s.ok()) fail(a, "plan_filters failed: " + s.message());
-    ctw::PackedFiltersPtr packed = ctw::pack_filters(fp, w.data(), &s);
-    if (!packed) fail(a, "pack_filters failed: " + s.message());
-    if (!ctw::packed_filters_fit(*packed, plan)) fail(a, "filters packed from plan_filters do not fit the call's plan");
-    s = ctw::conv_transpose_fast(plan, *packed, x.data(), prepared.data(), pool2());
-    if (!s.ok()) fail(a, "conv_transpose_fast (prepared) failed: " + s.message());
-  }
+  s = run_operator(a, ctw::KernelKind::kAuto, x.data(), w.data(), prepared.data());
+  if (!s.ok()) fail(a, "the prepared operator (create, pack, reshape, run) failed: " + s.message());
   // Every other fast kernel that can serve the plan (1-4 output channels:
   // dot and pixels; a width kernel that is a multiple of the width stride:
   // columns), forced, is held to the reference below like the chosen one.
-  std::vector<std::pair<ctw::FastKernel, Buffer>> others;
-  for (ctw::FastKernel k : {ctw::FastKernel::kIgemm, ctw::FastKernel::kDot, ctw::FastKernel::kPixels, ctw::FastKernel::kColumns}) {
-    if (k == ctw::fast_kernel_for(plan) || !ctw::fast_kernel_serves(k, plan)) continue;
+  std::vector<std::pair<ctw::KernelKind, Buffer>> others;
+  for (ctw::KernelKind k : {ctw::KernelKind::kIgemm, ctw::KernelKind::kDot, ctw::KernelKind::kPixels, ctw::KernelKind::kColumns}) {
+    if (k == ctw::choose_kernel(plan) || !ctw::kernel_serves(k, plan)) continue;
     others.emplace_back(k, Buffer(t, out_n));
     Buffer& b = others.back().second;
     for (int64_t i = 0; i < out_n; ++i) b.set(i, std::nan(""));
-    ctw::PackedFiltersPtr packed = ctw::pack_filters(plan, w.data(), &s, k);
-    if (!packed) fail(a, std::string("pack_filters for the ") + ctw::fast_kernel_name(k) + " kernel failed: " + s.message());
-    s = ctw::conv_transpose_fast(plan, *packed, x.data(), b.data(), pool2());
-    if (!s.ok()) fail(a, std::string("the ") + ctw::fast_kernel_name(k) + " kernel failed: " + s.message());
+    s = run_operator(a, k, x.data(), w.data(), b.data());
+    if (!s.ok()) fail(a, std::string("the ") + ctw::kernel_name(k) + " kernel failed: " + s.message());
   }
 
   // S = sum |x * w| per output: the reference in float64 on |x| and |w|.
@@ -542,7 +542,7 @@ void run_and_compare(const Decoded& d, const ConvTransposePlan& plan) {
   const double u = t == DType::kFloat64 ? std::ldexp(1.0, -53) : std::ldexp(1.0, -24);
   const double tiny = t == DType::kFloat64 ? std::numeric_limits<double>::denorm_min()
                                            : static_cast<double>(std::numeric_limits<float>::denorm_min());
-  const double terms = static_cast<double>(product(plan.kernel_size)) * static_cast<double>(plan.input_channels);
+  const double terms = static_cast<double>(product(plan.filter_size)) * static_cast<double>(plan.input_channels);
   const double g = (t == DType::kFloat64 ? 2 : 1) * gamma(terms + 4, u);
 
   for (int64_t i = 0; i < out_n; ++i) {
@@ -575,8 +575,8 @@ void run_and_compare(const Decoded& d, const ConvTransposePlan& plan) {
         fail(a, m.str());
       }
     };
-    check(fast_pool.get(i), ctw::fast_kernel_name(ctw::fast_kernel_for(plan)));
-    for (const auto& other : others) check(other.second.get(i), ctw::fast_kernel_name(other.first));
+    check(fast_pool.get(i), ctw::kernel_name(ctw::choose_kernel(plan)));
+    for (const auto& other : others) check(other.second.get(i), ctw::kernel_name(other.first));
   }
 }
 
@@ -618,15 +618,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (s.message().compare(0, prefix.size(), prefix) != 0 || s.message().size() <= prefix.size()) {
       fail(d.args, "error message does not start with the op's name: " + s.message());
     }
+    if (s.code() != ctw::StatusCode::kInvalidArgument) fail(d.args, "a rule's error without the invalid-argument code");
     // The prepared form plans from the filters alone: it must not crash either.
-    ConvTransposeArgs fa = d.args;
-    fa.input_dtype = fa.filter_dtype;
     ConvTransposePlan fp;
-    (void)ctw::plan_filters(fa, &fp);
+    (void)ctw::plan_filters(ctw::filter_args(d.args), &fp);
     return 0;
   }
   ++g_planned;
   check_plan_invariants(d.args, plan);
+  if (d.memory_budget_bytes != 0) {
+    // The operator's budget: a call that does not fit is refused with the
+    // out-of-memory code and a message that starts with the op's name.
+    const ctw::Status b = ctw::check_memory_budget(d.args.name, plan, ctw::one_call_bytes(plan, 2), d.memory_budget_bytes);
+    if (!b.ok()) {
+      const std::string prefix = (d.args.name.empty() ? std::string("conv_transpose") : d.args.name) + ": ";
+      if (b.code() != ctw::StatusCode::kOutOfMemory || b.message().compare(0, prefix.size(), prefix) != 0) {
+        fail(d.args, "a budget error without the out-of-memory code or the op's name: " + b.message());
+      }
+      return 0;
+    }
+  }
   if (small_enough(plan)) {
     run_and_compare(d, plan);
     ++g_compared;
