@@ -19,7 +19,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchBrowser, startServer, repoRoot } from '../browser/helpers.mjs';
@@ -119,8 +119,13 @@ test('the tarball holds the built package and nothing else', () => {
   ]) {
     assert.ok(packFiles.includes(f), `${f} missing from the tarball`);
   }
-  const stray = packFiles.filter((f) => !/^(dist\/|package\.json$|README\.md$|LICENSE)/.test(f));
-  assert.deepEqual(stray, [], 'files outside dist/ in the tarball');
+  const stray = packFiles.filter((f) => !/^(dist\/|docs\/[\w-]+\.md$|package\.json$|README\.md$|LICENSE)/.test(f));
+  assert.deepEqual(stray, [], 'files outside dist/ and docs/ in the tarball');
+  // Every file the README links to is in the package (no link leads outside it).
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const links = [...readme.matchAll(/\]\((?!https?:|#)([^)#\s]+)/g)].map((m) => m[1].replace(/^\.\//, ''));
+  assert.ok(links.length > 0, 'the README links into docs/');
+  for (const l of links) assert.ok(packFiles.includes(l), `README links to ${l}, which is not in the tarball`);
   const installed = readdirSync(join(app, 'node_modules', 'conv-transpose-wasm', 'dist', 'wasm')).sort();
   assert.deepEqual(installed, ['ctw-simd-threads.js', 'ctw-simd-threads.wasm', 'ctw-simd-threads.worker.js', 'ctw-simd.js', 'ctw-simd.wasm']);
 });
