@@ -25,6 +25,7 @@ using emscripten::val;
 class NumberReader {
  public:
   explicit NumberReader(const val& numbers) : v_(emscripten::convertJSArrayToNumberVector<double>(numbers)) {}
+  NumberReader(const double* numbers, size_t count) : v_(numbers, numbers + count) {}
   double next() { return i_ < v_.size() ? v_[i_++] : 0; }
   std::vector<int64_t> list() {
     const int64_t n = static_cast<int64_t>(next());
@@ -127,16 +128,26 @@ class PreparedOp : public StatusHolder {
     return set(op_->pack(reinterpret_cast<const void*>(filters), pool().get()));
   }
 
-  // numbers: [input_shape] [output_shape] [input_dtype].
-  int reshape(val numbers) {
+  // Where JS writes a run's shapes for reshape() (in wasm memory: no JS
+  // array crosses per run): [input_shape] [output_shape] [input_dtype].
+  uintptr_t shapeNumbers() { return reinterpret_cast<uintptr_t>(shape_numbers_); }
+  static constexpr int kShapeNumbers = 2 * (1 + 5) + 1;
+
+  int reshape() { return reshape_from(NumberReader(shape_numbers_, kShapeNumbers)); }
+  // The same numbers as a JS array, for shapes of any rank.
+  int reshapeFrom(val numbers) { return reshape_from(NumberReader(numbers)); }
+
+ private:
+  int reshape_from(NumberReader r) {
     if (!op_) return code();
-    NumberReader r(numbers);
     std::vector<int64_t> input_shape = r.list(), output_shape = r.list();
     const ctw::DType dtype = read_dtype(r);
     // The budget (a walk of the allocator's state) only when the op plans anew.
     if (op_->reshaped_for(input_shape, output_shape, dtype, num_threads())) return set(ctw::Status::Ok());
     return set(op_->reshape(input_shape, output_shape, dtype, memory_budget(), num_threads()));
   }
+
+ public:
   double inputElements() const { return op_ ? static_cast<double>(op_->plan().input_elements) : 0; }
   double outputElements() const { return op_ ? static_cast<double>(op_->plan().output_elements) : 0; }
 
@@ -151,6 +162,7 @@ class PreparedOp : public StatusHolder {
 
  private:
   std::unique_ptr<ctw::ConvTransposeOp> op_;
+  double shape_numbers_[kShapeNumbers] = {};
 };
 
 // One call of the one-call form: planned (sizes and any error, before JS
@@ -168,7 +180,7 @@ class PlannedCall : public StatusHolder {
     args.input_dtype = read_dtype(r);
     args.filter_dtype = read_dtype(r);
     if (set(ctw::plan_conv_transpose(args, &plan_)) == 0) {
-      set(ctw::check_memory_budget(name, plan_, ctw::one_call_bytes(plan_, num_threads()), memory_budget()));
+      set(ctw::check_memory_budget(args, ctw::one_call_bytes(plan_, num_threads()), memory_budget()));
     }
   }
   double inputElements() const { return static_cast<double>(plan_.input_elements); }
@@ -223,7 +235,9 @@ EMSCRIPTEN_BINDINGS(conv_transpose_wasm) {
       .function("filterElements", &PreparedOp::filterElements)
       .function("kernel", &PreparedOp::kernel)
       .function("pack", &PreparedOp::pack)
+      .function("shapeNumbers", &PreparedOp::shapeNumbers)
       .function("reshape", &PreparedOp::reshape)
+      .function("reshapeFrom", &PreparedOp::reshapeFrom)
       .function("inputElements", &PreparedOp::inputElements)
       .function("outputElements", &PreparedOp::outputElements)
       .function("run", &PreparedOp::run);

@@ -190,13 +190,18 @@ export function outputShapeList(name: string, outputShape: unknown): number[] {
 }
 
 /** The argument object for the core's planner (PlannedCall in bindings/). */
-export function coreArgs(name: string, input: Tensor, filters: Tensor, outputShape: number[], window: WindowArgs): CoreArgs {
+export function coreArgs(name: string, input: Tensor, filters: Tensor, outputShape: number[], w: WindowArgs): CoreArgs {
   return {
     name,
     inputShape: input.shape,
     filterShape: filters.shape,
     outputShape,
-    ...window,
+    strides: w.strides,
+    dilations: w.dilations,
+    padding: w.padding,
+    paddingIsList: w.paddingIsList,
+    explicitPaddings: w.explicitPaddings,
+    dataFormat: w.dataFormat,
     inputDtype: DTYPE_CODE[input.dtype],
     filterDtype: DTYPE_CODE[filters.dtype],
   };
@@ -205,39 +210,36 @@ export function coreArgs(name: string, input: Tensor, filters: Tensor, outputSha
 // The numeric arguments cross into the core as one Float64Array, in the
 // order bindings/ reads them: lists as [length, values...], a list not
 // given as -1.
-class Numbers {
-  readonly out: number[] = [];
-  list(v: readonly number[]): this {
-    this.out.push(v.length);
-    for (const x of v) this.out.push(x);
-    return this;
-  }
-  optional(v: readonly number[] | null): this {
-    return v === null ? this.push(-1) : this.list(v);
-  }
-  push(...v: number[]): this {
-    this.out.push(...v);
-    return this;
-  }
-  window(w: WindowArgs): this {
-    return this.optional(w.strides).optional(w.dilations).push(w.paddingIsList ? 1 : 0).list(w.explicitPaddings);
-  }
-  done(): Float64Array {
-    return Float64Array.from(this.out);
-  }
+function pushList(out: number[], v: readonly number[]): void {
+  out.push(v.length);
+  for (const x of v) out.push(x);
+}
+
+function pushWindow(out: number[], w: WindowArgs): void {
+  if (w.strides === null) out.push(-1);
+  else pushList(out, w.strides);
+  if (w.dilations === null) out.push(-1);
+  else pushList(out, w.dilations);
+  out.push(w.paddingIsList ? 1 : 0);
+  pushList(out, w.explicitPaddings);
 }
 
 /** A one-call's arguments: [input_shape] [filter_shape] [output_shape] window [input_dtype] [filter_dtype]. */
 export function encodeArgs(a: CoreArgs): Float64Array {
-  return new Numbers().list(a.inputShape).list(a.filterShape).list(a.outputShape).window(a).push(a.inputDtype, a.filterDtype).done();
+  const out: number[] = [];
+  pushList(out, a.inputShape);
+  pushList(out, a.filterShape);
+  pushList(out, a.outputShape);
+  pushWindow(out, a);
+  out.push(a.inputDtype, a.filterDtype);
+  return Float64Array.from(out);
 }
 
 /** A prepared operator's filter-only arguments: [filter_shape] window [dtype]. */
 export function encodeFilterArgs(filterShape: readonly number[], w: WindowArgs, dtype: DType): Float64Array {
-  return new Numbers().list(filterShape).window(w).push(DTYPE_CODE[dtype]).done();
-}
-
-/** A prepared run's shapes: [input_shape] [output_shape] [input_dtype]. */
-export function encodeShapes(inputShape: readonly number[], outputShape: readonly number[], dtype: DType): Float64Array {
-  return new Numbers().list(inputShape).list(outputShape).push(DTYPE_CODE[dtype]).done();
+  const out: number[] = [];
+  pushList(out, filterShape);
+  pushWindow(out, w);
+  out.push(DTYPE_CODE[dtype]);
+  return Float64Array.from(out);
 }

@@ -10,7 +10,7 @@
 // are thrown from the core's Status: an ArgumentError for an invalid
 // argument, an Error otherwise.
 
-import { ArgumentError, coreArgs, DTYPE_BYTES, encodeArgs, encodeFilterArgs, encodeShapes, outputShapeList, toTensor, windowArgs } from './args.js';
+import { ArgumentError, coreArgs, DTYPE_BYTES, DTYPE_CODE, encodeArgs, encodeFilterArgs, outputShapeList, toTensor, windowArgs } from './args.js';
 import type { DType, Tensor, TensorLike, TfjsTensorLike, WindowArgs } from './args.js';
 import { loadModule, unrefWorkers } from './loader.js';
 import type { CoreModule, CoreStatus, HeapStats, InitOptions, InitResult, PreparedOp } from './loader.js';
@@ -306,6 +306,18 @@ export interface PreparedConvTranspose {
   readonly kernel: string;
 }
 
+// Reshapes a prepared operator for a run's shapes. Shapes of rank 5 or
+// less (every legal call) go through the core object's own numbers in wasm
+// memory, so no JS array crosses into the core per run; longer ones (the
+// core reports their rank error) as an array.
+const MAX_RANK = 5;
+function reshape(mod: CoreModule, core: PreparedOp, at: number, input: readonly number[], output: readonly number[], dtype: DType): number {
+  const numbers = [input.length, ...input, output.length, ...output, DTYPE_CODE[dtype]];
+  if (input.length > MAX_RANK || output.length > MAX_RANK) return core.reshapeFrom(Float64Array.from(numbers));
+  new Float64Array(heap(mod), at, numbers.length).set(numbers);
+  return core.reshape();
+}
+
 // A prepared operator's core object (packed filters, the plan of its last
 // shapes): freed by dispose(), or by the finalizer when the operator is
 // dropped without it.
@@ -345,6 +357,7 @@ export function createConvTranspose(filters: TensorLike | TfjsTensorLike, option
     if (ptr) mod._free(ptr);
   }
   let disposed = false;
+  const shapeNumbers = core.shapeNumbers();
   const op: PreparedConvTranspose = {
     run(input, outputShape, runOptions) {
       if (disposed) throw new Error(`${opName}: this prepared conv_transpose was disposed`);
@@ -353,7 +366,7 @@ export function createConvTranspose(filters: TensorLike | TfjsTensorLike, option
       }
       const x = toTensor(opName, 'input', input);
       const outShape = outputShapeList(opName, outputShape);
-      check(core.reshape(encodeShapes(x.shape, outShape, x.dtype)), core);
+      check(reshape(mod, core, shapeNumbers, x.shape, outShape, x.dtype), core);
       return execute(mod, opName, x, outShape, {
         status: core,
         inputElements: core.inputElements(),

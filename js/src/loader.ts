@@ -71,7 +71,11 @@ export interface PreparedOp extends CoreStatus {
   filterElements(): number;
   kernel(): string;
   pack(filters: number): number;
-  reshape(numbers: Float64Array): number;
+  /** Where reshape() reads a run's shapes: [input_shape] [output_shape] [dtype], ranks up to 5 (13 doubles in wasm memory). */
+  shapeNumbers(): number;
+  reshape(): number;
+  /** The same numbers as an array, for shapes of any rank. */
+  reshapeFrom(numbers: Float64Array): number;
   inputElements(): number;
   outputElements(): number;
   run(input: number, output: number, side: (() => void) | undefined): number;

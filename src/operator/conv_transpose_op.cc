@@ -36,16 +36,12 @@ bool computes(const ConvTransposePlan& plan) { return plan.output_elements > 0 &
 
 }  // namespace
 
-Status ConvTransposeOp::create_for_plan(const std::string& name, const ConvTransposePlan& filter_plan,
-                                        KernelKind kernel, std::unique_ptr<ConvTransposeOp>* op) {
-  Status s = check_kernel(name, kernel, filter_plan);
+Status ConvTransposeOp::init(const std::string& name, const ConvTransposePlan& filter_plan, KernelKind kernel) {
+  const Status s = check_kernel(name, kernel, filter_plan);
   if (!s.ok()) return s;
-  std::unique_ptr<ConvTransposeOp> created(new (std::nothrow) ConvTransposeOp);
-  if (!created) return Status::OutOfMemory(op_name_or_default(name) + ": out of memory creating the operator");
-  created->name_ = name;
-  created->filter_plan_ = filter_plan;
-  created->kind_ = kernel == KernelKind::kAuto ? choose_kernel(filter_plan) : kernel;
-  *op = std::move(created);
+  name_ = name;
+  filter_plan_ = filter_plan;
+  kind_ = kernel == KernelKind::kAuto ? choose_kernel(filter_plan) : kernel;
   return Status::Ok();
 }
 
@@ -53,9 +49,13 @@ Status ConvTransposeOp::create(const FilterArgs& args, KernelKind kernel, std::u
   ConvTransposePlan filter_plan;
   Status s = plan_filters(args, &filter_plan);
   if (!s.ok()) return s;
-  s = create_for_plan(args.name, filter_plan, kernel, op);
-  if (s.ok()) (*op)->filter_args_ = args;
-  return s;
+  std::unique_ptr<ConvTransposeOp> created(new (std::nothrow) ConvTransposeOp);
+  if (!created) return Status::OutOfMemory(op_name_or_default(args.name) + ": out of memory creating the operator");
+  s = created->init(args.name, filter_plan, kernel);
+  if (!s.ok()) return s;
+  created->filter_args_ = args;
+  *op = std::move(created);
+  return Status::Ok();
 }
 
 Status ConvTransposeOp::pack(const void* filters, ThreadPool* pool) {
@@ -81,9 +81,10 @@ Status ConvTransposeOp::reshape(const std::vector<int64_t>& input_shape, const s
   if (reshaped_for(input_shape, output_shape, input_dtype, threads)) return Status::Ok();
   reshaped_ = false;  // a failed reshape leaves nothing to run
   ConvTransposePlan plan;
-  Status s = plan_conv_transpose(call_args(filter_args_, input_shape, output_shape, input_dtype), &plan);
+  const ConvTransposeArgs args = call_args(filter_args_, input_shape, output_shape, input_dtype);
+  Status s = plan_conv_transpose(args, &plan);
   if (!s.ok()) return s;
-  s = reshape_plan(plan, memory_budget_bytes, threads);
+  s = reshape_plan(plan, &args, memory_budget_bytes, threads);
   if (!s.ok()) return s;
   input_shape_ = input_shape;
   output_shape_ = output_shape;
@@ -91,7 +92,8 @@ Status ConvTransposeOp::reshape(const std::vector<int64_t>& input_shape, const s
   return Status::Ok();
 }
 
-Status ConvTransposeOp::reshape_plan(const ConvTransposePlan& plan, uint64_t memory_budget_bytes, int threads) {
+Status ConvTransposeOp::reshape_plan(const ConvTransposePlan& plan, const ConvTransposeArgs* args,
+                                     uint64_t memory_budget_bytes, int threads) {
   const std::string name = op_name_or_default(name_);
   reshaped_ = false;
   if (!packed_) return Status::Internal(name + ": reshape before the filters were packed");
@@ -109,8 +111,11 @@ Status ConvTransposeOp::reshape_plan(const ConvTransposePlan& plan, uint64_t mem
     scratch_sizes_ = with_kernel(
         kind_, [&](auto k) { return decltype(k)::reshape(plan, pk.max_taps, &kernel_plan_); });
   }
-  Status s = check_memory_budget(name, plan, run_bytes(plan, scratch_sizes_, threads), memory_budget_bytes);
-  if (!s.ok()) return s;
+  Status s;
+  if (args && memory_budget_bytes != 0) {
+    s = check_memory_budget(*args, run_bytes(plan, scratch_sizes_, threads), memory_budget_bytes);
+    if (!s.ok()) return s;
+  }
   s = allocate_scratch(threads);
   if (!s.ok()) return s;
   reshaped_ = true;
@@ -175,14 +180,13 @@ CallBytes one_call_bytes(const ConvTransposePlan& plan, int threads) {
   return b;
 }
 
-Status check_memory_budget(const std::string& name, const ConvTransposePlan& plan, const CallBytes& bytes,
-                           uint64_t memory_budget_bytes) {
+Status check_memory_budget(const ConvTransposeArgs& args, const CallBytes& bytes, uint64_t memory_budget_bytes) {
   if (memory_budget_bytes == 0 || bytes.total() <= memory_budget_bytes) return Status::Ok();
   std::ostringstream m;
   m.precision(4);
-  m << op_name_or_default(name) << ": this call needs " << static_cast<double>(bytes.total()) / (1 << 20)
-    << " MiB (input " << shape_string(plan.input_shape) << ", filters " << shape_string(plan.filter_shape)
-    << ", output " << shape_string(plan.output_shape) << " as " << dtype_name(plan.dtype) << ", plus "
+  m << op_name_or_default(args.name) << ": this call needs " << static_cast<double>(bytes.total()) / (1 << 20)
+    << " MiB (input " << shape_string(args.input_shape) << ", filters " << shape_string(args.filter_shape)
+    << ", output " << shape_string(args.output_shape) << " as " << dtype_name(args.input_dtype) << ", plus "
     << static_cast<double>(bytes.scratch) / (1 << 20) << " MiB of scratch), more than the "
     << static_cast<double>(memory_budget_bytes) / (1 << 20) << " MiB that WebAssembly memory can hold";
   return Status::OutOfMemory(m.str());
@@ -190,11 +194,12 @@ Status check_memory_budget(const std::string& name, const ConvTransposePlan& pla
 
 Status conv_transpose(const std::string& name, const ConvTransposePlan& plan, const void* input,
                       const void* filters, void* output, ThreadPool* pool) {
-  std::unique_ptr<ConvTransposeOp> op;
-  Status s = ConvTransposeOp::create_for_plan(name, plan, KernelKind::kAuto, &op);
-  if (s.ok()) s = op->pack(filters, pool);
-  if (s.ok()) s = op->reshape_plan(plan, 0, thread_count(pool));
-  if (s.ok()) s = op->run(input, output, pool);
+  // The operator lives on the stack for the one call.
+  ConvTransposeOp op;
+  Status s = op.init(name, plan, KernelKind::kAuto);
+  if (s.ok()) s = op.pack(filters, pool);
+  if (s.ok()) s = op.reshape_plan(plan, nullptr, 0, thread_count(pool));
+  if (s.ok()) s = op.run(input, output, pool);
   return s;
 }
 

@@ -68,9 +68,11 @@ class ConvTransposeOp {
   friend Status conv_transpose(const std::string&, const ConvTransposePlan&, const void*, const void*, void*,
                                ThreadPool*);
   ConvTransposeOp() = default;
-  static Status create_for_plan(const std::string& name, const ConvTransposePlan& filter_plan, KernelKind kernel,
-                                std::unique_ptr<ConvTransposeOp>* op);
-  Status reshape_plan(const ConvTransposePlan& plan, uint64_t memory_budget_bytes, int threads);
+  // Sets the name, the filter half of the plan and the kernel (kAuto: chosen).
+  Status init(const std::string& name, const ConvTransposePlan& filter_plan, KernelKind kernel);
+  // args: the call's arguments, for a budget error (null when there is no budget).
+  Status reshape_plan(const ConvTransposePlan& plan, const ConvTransposeArgs* args, uint64_t memory_budget_bytes,
+                      int threads);
   Status allocate_scratch(int threads);
 
   std::string name_;               // as given (empty: "conv_transpose")
@@ -101,10 +103,9 @@ struct CallBytes {
 CallBytes one_call_bytes(const ConvTransposePlan& plan, int threads);
 
 // Ok when `bytes` fit `memory_budget_bytes` (0: no limit), else an
-// out-of-memory error that starts with `name` and gives the call's shapes
+// out-of-memory error that starts with the call's name and gives its shapes
 // and sizes.
-Status check_memory_budget(const std::string& name, const ConvTransposePlan& plan, const CallBytes& bytes,
-                           uint64_t memory_budget_bytes);
+Status check_memory_budget(const ConvTransposeArgs& args, const CallBytes& bytes, uint64_t memory_budget_bytes);
 
 // The one-call form for a plan made by plan_conv_transpose: create, pack,
 // reshape and run an operator with the kernel the plan gets, on `pool`

@@ -359,7 +359,6 @@ Status plan_filters(const FilterArgs& args, ConvTransposePlan* plan) {
   for (int i = 0; i < n; ++i) plan->filter_size[3 - n + i] = args.filter_shape[i];
   plan->output_channels = args.filter_shape[n];
   plan->input_channels = args.filter_shape[n + 1];
-  plan->filter_shape = args.filter_shape;
   if (!(s = check_elements(check, "filters.shape", args.filter_shape, &plan->filter_elements)).ok()) return s;
   return Status::Ok();
 }
@@ -443,8 +442,6 @@ Status plan_conv_transpose(const ConvTransposeArgs& args, ConvTransposePlan* pla
   plan->output_channels = filter_out;
   plan->stride = stride;
   plan->dilation = dilation;
-  plan->input_shape = args.input_shape;
-  plan->filter_shape = args.filter_shape;
   plan->output_shape = args.output_shape;
   plan->input_size.fill(1);
   plan->output_size.fill(1);

@@ -83,8 +83,6 @@ struct ConvTransposePlan {
   // position o receives input i through tap k when o = i*stride + k*dilation - pad_before.
   std::array<int64_t, 3> pad_before{};
   std::array<int64_t, 3> pad_after{};
-  std::vector<int64_t> input_shape;      // N+2 dims in data_format order, as given
-  std::vector<int64_t> filter_shape;     // as given
   std::vector<int64_t> output_shape;     // N+2 dims in data_format order, as given
 
   int64_t input_elements = 0;

@@ -629,7 +629,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (d.memory_budget_bytes != 0) {
     // The operator's budget: a call that does not fit is refused with the
     // out-of-memory code and a message that starts with the op's name.
-    const ctw::Status b = ctw::check_memory_budget(d.args.name, plan, ctw::one_call_bytes(plan, 2), d.memory_budget_bytes);
+    const ctw::Status b = ctw::check_memory_budget(d.args, ctw::one_call_bytes(plan, 2), d.memory_budget_bytes);
     if (!b.ok()) {
       const std::string prefix = (d.args.name.empty() ? std::string("conv_transpose") : d.args.name) + ": ";
       if (b.code() != ctw::StatusCode::kOutOfMemory || b.message().compare(0, prefix.size(), prefix) != 0) {

@@ -96,12 +96,13 @@ TEST(Operator, OneCallMemoryBudget) {
     // of at least the packed filters (90 weights in the compute type).
     EXPECT_EQ(bytes.tensors, ctw::dtype_size(t) * (24 + 90 + 240));
     EXPECT_GE(bytes.scratch, 90 * ctw::compute_bytes(t));
-    EXPECT_TRUE(IsOk(ctw::check_memory_budget("", p, bytes, need)));
-    EXPECT_TRUE(IsOk(ctw::check_memory_budget("", p, bytes, 0))) << "0: no limit";
-    EXPECT_TRUE(IsErrorWith(ctw::check_memory_budget("", p, bytes, need - 1),
+    EXPECT_TRUE(IsOk(ctw::check_memory_budget(a, bytes, need)));
+    EXPECT_TRUE(IsOk(ctw::check_memory_budget(a, bytes, 0))) << "0: no limit";
+    EXPECT_TRUE(IsErrorWith(ctw::check_memory_budget(a, bytes, need - 1),
                             {"MiB", "[1, 3, 4, 2]", "[3, 3, 5, 2]", "[1, 6, 8, 5]", ctw::dtype_name(t)},
                             "conv_transpose: ", StatusCode::kOutOfMemory));
-    EXPECT_TRUE(IsErrorWith(ctw::check_memory_budget("budgeted", p, bytes, need - 1), {"MiB"}, "budgeted: ",
+    a.name = "budgeted";
+    EXPECT_TRUE(IsErrorWith(ctw::check_memory_budget(a, bytes, need - 1), {"MiB"}, "budgeted: ",
                             StatusCode::kOutOfMemory));
   }
   // A large problem against a WebAssembly-sized budget (2 GiB).
