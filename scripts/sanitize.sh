@@ -31,9 +31,9 @@ if [ "$what" = all ] || [ "$what" = tsan ]; then
   cmake -S . -B "$TSAN_DIR" -DCMAKE_CXX_COMPILER="$CXX_TSAN" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     "-DCMAKE_CXX_FLAGS=-fsanitize=thread -fno-omit-frame-pointer" >/dev/null
   cmake --build "$TSAN_DIR" --target ctw_tests -j"$jobs"
-  # The suites that drive a ThreadPool: the pool's own tests and every kernel test
+  # The suites that drive a ThreadPool: the pool's own tests, every kernel test and the operator's
   # (the kernel tests run each problem with pools of 1, 2 and 3 threads).
-  filter=${TSAN_FILTER:-'ThreadPool.*:Kernel.*:*RandomPlans*:*Fast*'}
+  filter=${TSAN_FILTER:-'ThreadPool.*:Kernel.*:Operator.*:*RandomPlans*:*Fast*'}
   TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
     "$TSAN_DIR/ctw_tests" --gtest_filter="$filter" --gtest_brief=1
 fi
