@@ -38,13 +38,20 @@ writeFileSync(
     `module.exports = require('./index.js');\n`
 );
 // The worker of convTransposeAsync: Node and Bun load worker-entry.js as
-// CommonJS, Deno as an ES module; import() is valid in both and loads the
-// CommonJS worker either way.
+// CommonJS, Deno as an ES module outside an npm package. This file is valid
+// in both and loads the CommonJS worker synchronously either way: Deno's
+// worker_threads drop messages that arrive before the worker listens (Node
+// queues them), so an asynchronous import() here would lose the first
+// request now and then. As an ES module it finds its own URL in location
+// (a worker's location is its script). import() only where neither works.
 renameSync(join(root, 'dist', 'worker-entry.js'), join(root, 'dist', 'worker-entry.cjs'));
 writeFileSync(
   join(root, 'dist', 'worker-entry.js'),
   `// Worker of convTransposeAsync (Node, Bun, Deno): loads worker-entry.cjs.\n` +
-    `import('./worker-entry.cjs');\n`
+    `if (typeof module === 'object' && typeof __filename === 'string') require('./worker-entry.cjs');\n` +
+    `else if (typeof process === 'object' && process.getBuiltinModule && typeof location === 'object')\n` +
+    `  process.getBuiltinModule('node:module').createRequire(String(location.href))('./worker-entry.cjs');\n` +
+    `else import('./worker-entry.cjs');\n`
 );
 // Emscripten 3.1.6's pool worker (wasm/ctw-simd-threads.worker.js), when it
 // sees Node's process object, assigns Node shims onto the worker's global

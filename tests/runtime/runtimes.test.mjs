@@ -14,10 +14,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packAndInstall } from '../browser/helpers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..');
@@ -39,8 +40,7 @@ let plain;
 const fnvs = new Map();
 
 function version(name) {
-  const { cmd } = RUNTIMES[name];
-  return execFileSync(cmd, name === 'deno' ? ['--version'] : ['--version'], { encoding: 'utf8' }).split('\n')[0].trim();
+  return execFileSync(RUNTIMES[name].cmd, ['--version'], { encoding: 'utf8' }).split('\n')[0].trim();
 }
 
 /** Runs check.mjs; resolves to { code, signal, timedOut, stdout, stderr, ms }. */
@@ -76,19 +76,12 @@ before(() => {
     assert.ok(existsSync(bin(name)), `node_modules/.bin/${name} is missing: npm ci installs the devDependency '${name}'`);
   }
   tmp = mkdtempSync(join(tmpdir(), 'ctw-runtimes-'));
-  const packed = JSON.parse(
-    execFileSync('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-  );
-  app = join(tmp, 'app');
-  mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'ctw-runtime-consumer', version: '1.0.0', private: true }, null, 2));
-  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', join(tmp, packed[0].filename)], {
-    cwd: app,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  app = packAndInstall(tmp);
   plain = join(tmp, 'plain');
   mkdirSync(plain);
-  for (const dir of [app, plain]) copyFileSync(join(here, 'check.mjs'), join(dir, 'check.mjs'));
+  for (const dir of [app, plain]) {
+    for (const f of ['check.mjs', 'reference.mjs']) copyFileSync(join(here, f), join(dir, f));
+  }
 });
 
 after(() => {
