@@ -1,41 +1,26 @@
-// Shared by the browser tests and the package tests: start headless Debian
-// Chromium through playwright-core, and a static server with or without
-// COOP/COEP (scripts/serve-example.mjs).
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+// Shared by the browser tests, the package tests and the runtime tests: the
+// static server with or without COOP/COEP (scripts/serve-example.mjs), the
+// browser engines (engines.mjs), and the package installed as a user gets it.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { CHROMIUM_ARGS, chromiumPath } from './engines.mjs';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
 
 export { startServer } from '../../scripts/serve-example.mjs';
-
-// The flags TOOLCHAIN.md lists: without the networking ones Chromium keeps
-// trying hosts this machine cannot reach.
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-export function chromiumPath() {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(Boolean);
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error('no Chromium: apt-get install -y chromium (or set CHROMIUM_PATH)');
-  return found;
-}
+export { CHROMIUM_ARGS, chromiumPath };
 
 const withTimeout = (promise, ms) =>
   Promise.race([promise, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
 
 /**
- * Launches headless Chromium (Playwright gives it a fresh temporary profile
- * and removes it on close). newPage() reports page errors on stderr.
+ * Headless Chromium through playwright-core, as tests/package uses it
+ * (Playwright's own page API). The browser tests use engines.mjs instead,
+ * whose pages are the same in every engine.
  */
 export async function launchBrowser() {
   const { chromium } = require('playwright-core');
@@ -61,12 +46,14 @@ export async function launchBrowser() {
 
 /** Waits until window.__results is ready (or has an error); throws with the page's error. */
 export async function waitForResults(page, { minRuns = 1, timeout = 60000 } = {}) {
-  await page.waitForFunction(
-    (n) => window.__results && (window.__results.error || (window.__results.ready && window.__results.runs >= n)),
+  const r = await page.waitFor(
+    (n) => {
+      const r = window.__results;
+      return r && (r.error || (r.ready && r.runs >= n)) ? r : null;
+    },
     minRuns,
-    { timeout, polling: 100 }
+    { timeout }
   );
-  const r = await page.evaluate(() => window.__results);
   if (r.error) throw new Error(`the page reported an error: ${r.error}`);
   return r;
 }
@@ -75,4 +62,18 @@ export async function waitForResults(page, { minRuns = 1, timeout = 60000 } = {}
 export function f32(b64) {
   const buf = Buffer.from(b64, 'base64');
   return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+}
+
+/**
+ * `npm pack` of the repository, installed (offline: the package has no
+ * dependencies) into dir/app, an empty project. Returns the app's folder.
+ */
+export function packAndInstall(dir) {
+  const quiet = { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false' } };
+  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: repoRoot, ...quiet }));
+  const app = join(dir, 'app');
+  mkdirSync(app);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'ctw-consumer', version: '1.0.0', private: true }, null, 2));
+  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', join(dir, packed[0].filename)], { cwd: app, ...quiet });
+  return app;
 }
