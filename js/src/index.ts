@@ -20,6 +20,9 @@ export { ArgumentError };
 export type { Backend } from './loader.js';
 export { convTransposeAsync, initWorker, terminateWorker } from './async.js';
 export type { WorkerOptions } from './async.js';
+import { preparedForTfjsFilters } from './tfjs.js';
+export { registerTfjsKernels, FALLBACK_REASONS } from './tfjs.js';
+export type { RegisterTfjsKernelsOptions, TfjsKernelRegistration, TfjsKernelStats, TfjsNamespace, FilterCacheStats } from './tfjs.js';
 
 export type Padding = 'SAME' | 'VALID' | Array<[number, number]>;
 export type DataFormat = 'NWC' | 'NCW' | 'NHWC' | 'NCHW' | 'NDHWC' | 'NCDHW';
@@ -240,6 +243,9 @@ export function convTranspose(
 ): Tensor {
   const opName = opNameOf(name);
   const mod = loadedCore(opName);
+  // Filters that are a tfjs tensor (immutable): packed once and kept (tfjs.ts).
+  const cached = preparedForTfjsFilters(filters, { strides, padding, dataFormat, dilations, name });
+  if (cached) try { return cached.run(input, outputShape); } catch { /* the one-call form below reports the error */ }
   const x = toTensor(opName, 'input', input);
   const w = toTensor(opName, 'filters', filters);
   const outShape = outputShapeList(opName, outputShape);
