@@ -46,11 +46,17 @@ class NumberReader {
   size_t i_ = 0;
 };
 
-// Room left in wasm memory for one call, with a margin for the allocator and stack.
+// Room left in wasm memory for one call, less a margin for the allocator's
+// own overhead: 16 MiB, or half the room when less than 32 MiB is left, so
+// that small calls still run in a nearly full memory (an allocation that
+// fails after all is reported as out of memory, not a crash).
 uint64_t memory_budget() {
   const uint64_t max = emscripten_get_heap_max();
-  const uint64_t used = static_cast<uint64_t>(mallinfo().uordblks) + (16u << 20);
-  return max > used ? max - used : 1;
+  const uint64_t used = static_cast<uint64_t>(mallinfo().uordblks);
+  if (max <= used) return 1;
+  const uint64_t room = max - used;
+  const uint64_t margin = room < (32u << 20) ? room / 2 : (16u << 20);
+  return room - margin > 0 ? room - margin : 1;
 }
 
 std::unique_ptr<ctw::ThreadPool>& pool() {
@@ -125,8 +131,13 @@ class PreparedOp : public StatusHolder {
   std::string kernel() const { return op_ ? ctw::kernel_name(op_->kernel()) : ""; }
   int pack(uintptr_t filters) {
     if (!op_) return code();
+    const HeldBytes held(&bytes_held_);
     return set(op_->pack(reinterpret_cast<const void*>(filters), pool().get()));
   }
+  // Bytes of wasm memory this operator holds between runs (packed filters,
+  // the scratch of its last shapes), for the out-of-memory message that
+  // names what holds memory.
+  double bytesHeld() const { return static_cast<double>(bytes_held_ > 0 ? bytes_held_ : 0); }
 
   // Where JS writes a run's shapes for reshape() (in wasm memory: no JS
   // array crosses per run): [input_shape] [output_shape] [input_dtype].
@@ -144,6 +155,7 @@ class PreparedOp : public StatusHolder {
     const ctw::DType dtype = read_dtype(r);
     // The budget (a walk of the allocator's state) only when the op plans anew.
     if (op_->reshaped_for(input_shape, output_shape, dtype, num_threads())) return set(ctw::Status::Ok());
+    const HeldBytes held(&bytes_held_);
     return set(op_->reshape(input_shape, output_shape, dtype, memory_budget(), num_threads()));
   }
 
@@ -161,7 +173,23 @@ class PreparedOp : public StatusHolder {
   }
 
  private:
+  // Adds what the allocator handed out (less what it had back) between its
+  // construction and destruction to *held: the steps that allocate or free
+  // an operator's memory run on this thread, their workers allocate nothing.
+  class HeldBytes {
+   public:
+    explicit HeldBytes(int64_t* held) : held_(held), before_(mallinfo().uordblks) {}
+    ~HeldBytes() { *held_ += static_cast<int64_t>(mallinfo().uordblks) - before_; }
+    HeldBytes(const HeldBytes&) = delete;
+    HeldBytes& operator=(const HeldBytes&) = delete;
+
+   private:
+    int64_t* held_;
+    int64_t before_;
+  };
+
   std::unique_ptr<ctw::ConvTransposeOp> op_;
+  int64_t bytes_held_ = 0;
   double shape_numbers_[kShapeNumbers] = {};
 };
 
@@ -240,6 +268,7 @@ EMSCRIPTEN_BINDINGS(conv_transpose_wasm) {
       .function("reshapeFrom", &PreparedOp::reshapeFrom)
       .function("inputElements", &PreparedOp::inputElements)
       .function("outputElements", &PreparedOp::outputElements)
+      .function("bytesHeld", &PreparedOp::bytesHeld)
       .function("run", &PreparedOp::run);
   emscripten::function("setNumThreads", &set_num_threads);
   emscripten::function("numThreads", &num_threads);

@@ -1,16 +1,27 @@
 // The non-blocking mode: convTransposeAsync runs the computation in a
 // worker (a Web Worker in browsers, a worker_thread in Node) so a page stays
 // responsive while a large call runs. Requests are numbered; several may be
-// in flight and each promise gets its own answer. Arguments are normalised
-// on the calling side (a tfjs tensor is read there) and copied to the
-// worker; the result's buffer is transferred back.
+// in flight and each promise gets its own answer.
+//
+// Snapshot rule: a call takes its arguments when it is made. Every argument
+// is read once and checked on the calling side (an argument error rejects
+// with the same ArgumentError the synchronous form throws, before anything
+// reaches the worker); the tensors' data is copied then, and the copy is
+// transferred to the worker. Changing or transferring the caller's arrays
+// after the call returns cannot change its answer. The result's buffer is
+// transferred back.
+//
+// The worker never keeps a Node process alive on its own: it is ref'd only
+// while it starts or a call is in flight, and a worker that fails to start,
+// exits, or is terminated rejects everything that waits on it.
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { ArgumentError, toTensor } from './args.js';
-import type { Tensor, TensorLike, TfjsTensorLike } from './args.js';
+import { describe, opNameOf, outputShapeList, toTensor, windowArgs } from './args.js';
+import { ArgumentError } from './args.js';
+import type { Bits16TensorLike, DataFormat, Float32TensorLike, Float64TensorLike, Ints, OutputShape, Padding, Tensor, TensorLike, TEMP_STRING, TfjsTensorLike, TypedData } from './args.js';
 import { absoluteUrl, isNode, scriptDir } from './loader.js';
 import type { InitOptions, InitResult } from './loader.js';
-import type { FromWorker, ToWorker } from './worker-protocol.js';
+import type { FromWorker, RunRequest, ToWorker } from './worker-protocol.js';
 
 declare const require: (id: string) => any;
 declare const __dirname: string;
@@ -25,39 +36,35 @@ interface Pending {
   reject(e: Error): void;
 }
 
-let worker: any = null;
-let ready: Promise<InitResult> | null = null;
+// The current worker and its start: `fail` rejects the start (if it has not
+// settled) and every call in flight, and stops the worker.
+interface Current {
+  worker: any;
+  ready: Promise<InitResult>;
+  pending: Map<number, Pending>;  // this worker's calls in flight
+  fail(error: Error): void;
+}
+
+let current: Current | null = null;
 let nextId = 1;
-const pending = new Map<number, Pending>();
 
-
-function onMessage(m: FromWorker, settleReady: (r: InitResult) => void, failReady: (e: Error) => void) {
-  if (m.type === 'ready') {
-    // Node: an idle worker must not keep the process alive.
-    if (isNode && pending.size === 0) worker.unref();
-    return settleReady(m.result);
-  }
-  if (m.type === 'init-error') return failReady(new Error(m.message));
-  const p = pending.get(m.id);
-  if (!p) return;
-  pending.delete(m.id);
-  if (isNode && pending.size === 0) worker.unref();
-  if (m.type === 'result') p.resolve(m.tensor);
-  else p.reject(m.argumentError ? new ArgumentError(m.message) : new Error(m.message));
+// Node: an idle worker must not keep the process alive; a busy one must.
+function holdProcess(c: Current): void {
+  if (!isNode) return;
+  if (c.pending.size > 0) c.worker.ref();
+  else c.worker.unref();
 }
 
-function failAll(error: Error) {
-  for (const p of pending.values()) p.reject(error);
-  pending.clear();
-}
+const WORKER_FILE = 'conv-transpose-wasm.worker.js';
 
 /**
  * Starts the worker and loads the wasm module inside it (once). Resolves to
- * the build the worker chose. convTransposeAsync calls it when needed.
+ * the build the worker chose. convTransposeAsync calls it when needed. If
+ * the start fails, the worker is stopped and the next call starts anew.
  */
 export function initWorker(options: WorkerOptions = {}): Promise<InitResult> {
-  if (ready) return ready;
-  const { workerUrl, ...initOptions } = options;
+  if (current) return current.ready;
+  const { workerUrl, ...initOptions } = options ?? {};
   // The worker resolves URLs against its own location: send the page's view of them.
   if (!isNode && typeof initOptions.wasmPaths === 'string') initOptions.wasmPaths = absoluteUrl(initOptions.wasmPaths);
   if (!isNode && initOptions.wasmPaths && typeof initOptions.wasmPaths === 'object') {
@@ -65,69 +72,147 @@ export function initWorker(options: WorkerOptions = {}): Promise<InitResult> {
       Object.entries(initOptions.wasmPaths).map(([file, url]) => [file, absoluteUrl(url)])
     );
   }
-  ready = new Promise<InitResult>((resolve, reject) => {
-    const failReady = (e: Error) => {
-      reject(e);
-      failAll(e);
-    };
+  if (!isNode && typeof Worker === 'undefined') {
+    return Promise.reject(new Error('conv-transpose-wasm: this engine has no Worker for convTransposeAsync'));
+  }
+  let settled = false;
+  let resolveReady!: (r: InitResult) => void;
+  let rejectReady!: (e: Error) => void;
+  const ready = new Promise<InitResult>((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
+  const c: Current = {
+    worker: null,
+    ready,
+    pending: new Map(),
+    fail(error: Error) {
+      if (current === c) current = null;
+      if (!settled) {
+        settled = true;
+        rejectReady(error);
+      }
+      for (const p of c.pending.values()) p.reject(error);
+      c.pending.clear();
+      if (c.worker) void c.worker.terminate();
+    },
+  };
+  current = c;
+  const onMessage = (m: FromWorker) => {
+    if (m.type === 'ready') {
+      settled = true;
+      holdProcess(c);
+      resolveReady(m.result);
+      return;
+    }
+    if (m.type === 'init-error') {
+      c.fail(new Error(m.message));
+      return;
+    }
+    const p = c.pending.get(m.id);
+    if (!p) return;
+    c.pending.delete(m.id);
+    holdProcess(c);
+    if (m.type === 'result') p.resolve(m.tensor);
+    else p.reject(m.argumentError ? new ArgumentError(m.message) : new Error(m.message));
+  };
+  try {
     if (isNode) {
-      const { Worker } = require('worker_threads');
-      worker = new Worker(require('path').join(__dirname, 'worker-entry.js'));
-      worker.on('message', (m: FromWorker) => onMessage(m, resolve, failReady));
-      worker.on('error', (e: Error) => failReady(e));
+      const { Worker: NodeWorker } = require('worker_threads');
+      c.worker = new NodeWorker(require('path').join(__dirname, 'worker-entry.js'));
+      c.worker.on('message', onMessage);
+      c.worker.on('error', (e: Error) => c.fail(e));
+      c.worker.on('exit', (code: number) => c.fail(new Error(`conv-transpose-wasm: the worker exited (code ${code})`)));
     } else {
-      if (typeof Worker === 'undefined') throw new Error('conv-transpose-wasm: this engine has no Worker for convTransposeAsync');
-      worker = new Worker(absoluteUrl(workerUrl ?? scriptDir() + 'conv-transpose-wasm.worker.js'));
-      worker.onmessage = (event: MessageEvent<FromWorker>) => onMessage(event.data, resolve, failReady);
-      worker.onerror = (event: ErrorEvent) => failReady(new Error(`conv-transpose-wasm worker: ${event.message}`));
+      const url = absoluteUrl(workerUrl ?? scriptDir() + WORKER_FILE);
+      c.worker = new Worker(url);
+      c.worker.onmessage = (event: MessageEvent<FromWorker>) => onMessage(event.data);
+      // A script that cannot be loaded (a 404, a blocked or wrong file)
+      // fires an error event without a message in Chromium and Firefox.
+      c.worker.onerror = (event: ErrorEvent) => {
+        event.preventDefault?.();
+        c.fail(new Error(event.message
+          ? `conv-transpose-wasm worker (${url}): ${event.message}`
+          : `conv-transpose-wasm: the worker script ${url} could not be loaded. Fix: serve the package's dist/${WORKER_FILE} ` +
+            `(next to the library's script by default) or pass its URL as initWorker({ workerUrl })`));
+      };
     }
     const message: ToWorker = { type: 'init', options: initOptions };
-    worker.postMessage(message);
-  });
-  ready.catch(() => {
-    ready = null;
-  });
+    c.worker.postMessage(message);
+  } catch (e) {
+    c.fail(e instanceof Error ? e : new Error(String(e)));
+  }
   return ready;
+}
+
+// A copy of a tensor's data in this realm, owned by the call (its buffer is transferred to the worker).
+function snapshot(t: Tensor): Tensor {
+  const Ctor = t.dtype === 'float32' ? Float32Array : t.dtype === 'float64' ? Float64Array : Uint16Array;
+  return { data: new Ctor(t.data as any) as TypedData, shape: t.shape, dtype: t.dtype };
 }
 
 /**
  * convTranspose in a worker: same arguments and result, as a Promise.
- * The calling thread stays free while the worker computes.
+ * The calling thread stays free while the worker computes. The arguments
+ * are taken (read, checked and the data copied) when the call is made.
  */
-export async function convTransposeAsync(
+export function convTransposeAsync(input: Float32TensorLike, filters: TensorLike | TfjsTensorLike, outputShape: OutputShape, strides: Ints,
+  padding?: Padding, dataFormat?: DataFormat | TEMP_STRING | null, dilations?: Ints | null, name?: string | null): Promise<Tensor<Float32Array>>;
+export function convTransposeAsync(input: Float64TensorLike, filters: TensorLike | TfjsTensorLike, outputShape: OutputShape, strides: Ints,
+  padding?: Padding, dataFormat?: DataFormat | TEMP_STRING | null, dilations?: Ints | null, name?: string | null): Promise<Tensor<Float64Array>>;
+export function convTransposeAsync(input: Bits16TensorLike, filters: TensorLike | TfjsTensorLike, outputShape: OutputShape, strides: Ints,
+  padding?: Padding, dataFormat?: DataFormat | TEMP_STRING | null, dilations?: Ints | null, name?: string | null): Promise<Tensor<Uint16Array>>;
+export function convTransposeAsync(input: TensorLike | TfjsTensorLike, filters: TensorLike | TfjsTensorLike, outputShape: OutputShape, strides: Ints,
+  padding?: Padding, dataFormat?: DataFormat | TEMP_STRING | null, dilations?: Ints | null, name?: string | null): Promise<Tensor>;
+export function convTransposeAsync(
   input: TensorLike | TfjsTensorLike,
   filters: TensorLike | TfjsTensorLike,
-  outputShape: readonly number[] | ArrayLike<number> | TfjsTensorLike,
-  strides: number | readonly number[],
-  padding: unknown = 'SAME',
-  dataFormat: string | null = null,
-  dilations: number | readonly number[] | null = null,
+  outputShape: OutputShape,
+  strides: Ints,
+  padding: Padding = 'SAME',
+  dataFormat: DataFormat | TEMP_STRING | null = null,
+  dilations: Ints | null = null,
   name: string | null = null
 ): Promise<Tensor> {
-  const opName = name === null || name === undefined ? 'conv_transpose' : String(name);
-  const x = toTensor(opName, 'input', input);
-  const w = toTensor(opName, 'filters', filters);
-  // A tfjs tensor output_shape cannot cross to the worker: read it here.
-  const shape =
-    outputShape !== null && typeof outputShape === 'object' && typeof (outputShape as any).dataSync === 'function'
-      ? Array.from((outputShape as any).dataSync() as ArrayLike<number>)
-      : outputShape;
-  await initWorker();
-  const id = nextId++;
-  return new Promise<Tensor>((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    if (isNode) worker.ref();
-    const message: ToWorker = { type: 'run', id, args: [x, w, shape, strides, padding, dataFormat, dilations, name] };
-    worker.postMessage(message);
+  let request: RunRequest;
+  try {
+    const opName = opNameOf(name);
+    const x = snapshot(toTensor(opName, 'input', input));
+    const w = snapshot(toTensor(opName, 'filters', filters));
+    request = {
+      input: x,
+      filters: w,
+      outputShape: outputShapeList(opName, outputShape),
+      window: windowArgs(opName, { strides, padding, dataFormat, dilations }),
+      name: opName,
+    };
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return initWorker().then((): Promise<Tensor> => {
+    const c = current;
+    if (!c) return Promise.reject(new Error('conv-transpose-wasm: the worker was terminated'));
+    const id = nextId++;
+    return new Promise<Tensor>((resolve, reject) => {
+      c.pending.set(id, { resolve, reject });
+      holdProcess(c);
+      try {
+        const message: ToWorker = { type: 'run', id, request };
+        c.worker.postMessage(message, [request.input.data.buffer, request.filters.data.buffer]);
+      } catch (e) {
+        c.pending.delete(id);
+        holdProcess(c);
+        reject(new Error(`${request.name}: the call could not be sent to the worker: ${describe(e instanceof Error ? e.message : e)}`));
+      }
+    });
   });
 }
 
-/** Stops the worker; calls still in flight reject. The next async call starts a new one. */
+/** Stops the worker; a start and calls still in flight reject. The next async call starts a new one. */
 export async function terminateWorker(): Promise<void> {
-  if (!worker) return;
-  const w = worker;
-  worker = null;
-  ready = null;
-  failAll(new Error('conv-transpose-wasm: the worker was terminated'));
-  await w.terminate();
+  const c = current;
+  if (!c) return;
+  const w = c.worker;
+  c.fail(new Error('conv-transpose-wasm: the worker was terminated'));
+  if (w) await w.terminate();
 }

@@ -10,12 +10,12 @@
 // are thrown from the core's Status: an ArgumentError for an invalid
 // argument, an Error otherwise.
 
-import { ArgumentError, coreArgs, DTYPE_BYTES, DTYPE_CODE, encodeArgs, encodeFilterArgs, outputShapeList, toTensor, windowArgs } from './args.js';
-import type { DType, Tensor, TensorLike, TfjsTensorLike, WindowArgs } from './args.js';
-import { loadModule, unrefWorkers } from './loader.js';
+import { ArgumentError, coreArgs, describe, DTYPE_BYTES, DTYPE_CODE, encodeArgs, encodeFilterArgs, isDetached, opNameOf, outputShapeList, toTensor, typedArrayKind, typedLength, windowArgs } from './args.js';
+import type { Bits16TensorLike, DataFormat, DType, Float32TensorLike, Float64TensorLike, Ints, OutputShape, Padding, Tensor, TensorLike, TfjsTensorLike, TEMP_STRING, WindowArgs } from './args.js';
+import { boundThreads, loadModule, unrefWorkers } from './loader.js';
 import type { CoreModule, CoreStatus, HeapStats, InitOptions, InitResult, PreparedOp } from './loader.js';
 
-export type { DType, Tensor, TensorLike, TfjsTensorLike, InitOptions, InitResult, HeapStats };
+export type { DType, Tensor, TensorLike, Float32TensorLike, Float64TensorLike, Bits16TensorLike, TfjsTensorLike, InitOptions, InitResult, HeapStats };
 export { ArgumentError };
 export type { Backend } from './loader.js';
 export { convTransposeAsync, initWorker, terminateWorker } from './async.js';
@@ -24,8 +24,7 @@ import { preparedForTfjsFilters } from './tfjs.js';
 export { registerTfjsKernels, FALLBACK_REASONS } from './tfjs.js';
 export type { RegisterTfjsKernelsOptions, TfjsKernelRegistration, TfjsKernelStats, TfjsNamespace, FilterCacheStats } from './tfjs.js';
 
-export type Padding = 'SAME' | 'VALID' | Array<[number, number]>;
-export type DataFormat = 'NWC' | 'NCW' | 'NHWC' | 'NCHW' | 'NDHWC' | 'NCDHW';
+export type { Padding, DataFormat, OutputShape, Ints };
 
 let core: CoreModule | null = null;
 let initResult: InitResult | null = null;
@@ -40,29 +39,39 @@ let loading: Promise<InitResult> | null = null;
  */
 export function init(options: InitOptions = {}): Promise<InitResult> {
   if (core && initResult) {
-    if (options.numThreads !== undefined && initResult.backend === 'wasm-simd-threads') {
-      if (!Number.isInteger(options.numThreads) || options.numThreads < 1) {
-        return Promise.reject(new Error(`conv-transpose-wasm: numThreads must be an integer >= 1. Received: numThreads=${options.numThreads}`));
+    const { numThreads, backend } = options ?? {};
+    if (backend !== undefined && backend !== initResult.backend) {
+      return Promise.reject(new Error(`conv-transpose-wasm: init({ backend: ${describe(backend)} }) after the ${initResult.backend} build was loaded; ` +
+        'a process loads one build: pass the same backend to every init() call, or none'));
+    }
+    if (numThreads !== undefined && initResult.backend === 'wasm-simd-threads') {
+      let threads: number;
+      try {
+        threads = boundThreads(numThreads);
+      } catch (e) {
+        return Promise.reject(e);
       }
-      core.setNumThreads(Math.min(options.numThreads, initResult.maxThreads));
+      core.setNumThreads(Math.min(threads, initResult.maxThreads));
       unrefWorkers(core);
       initResult = { ...initResult, threads: core.numThreads() };
     }
     return Promise.resolve(initResult);
   }
-  if (!loading) {
-    loading = loadModule(options).then(
-      ({ mod, result }) => {
-        core = mod;
-        initResult = result;
-        return result;
-      },
-      (err) => {
-        loading = null;
-        throw err;
-      }
-    );
-  }
+  // A call while the module loads gets its own options once it has loaded
+  // (a different numThreads is applied then, a different backend refused),
+  // not silently the first caller's.
+  if (loading) return loading.then(() => init(options));
+  loading = loadModule(options).then(
+    ({ mod, result }) => {
+      core = mod;
+      initResult = result;
+      return result;
+    },
+    (err) => {
+      loading = null;
+      throw err;
+    }
+  );
   return loading;
 }
 
@@ -133,28 +142,55 @@ function copyOut(result: OutputArray, dtype: DType, fresh: OutputArray | null): 
   return data;
 }
 
-// The caller's output array, if it fits the call: the dtype's array type and exactly the output's length.
+// The caller's output array, if it fits the call: the dtype's array type
+// (its real kind, not a forgeable tag; from any realm: a vm context, an
+// iframe), not detached, and exactly the output's length.
 function checkOutput(opName: string, out: unknown, dtype: DType, elements: number, shape: readonly number[]): OutputArray {
   const want = ARRAY_TYPE[dtype].name;
-  // The built-in tag, not instanceof: arrays from another realm (a vm context, an iframe) fit too.
-  const got = out === null || typeof out !== 'object' ? String(out) : Object.prototype.toString.call(out).slice(8, -1);
+  const got = typedArrayKind(out);
   if (got !== want) {
-    throw new ArgumentError(`${opName}: options.output must be a ${want} for dtype ${dtype}, got ${got}`);
+    throw new ArgumentError(`${opName}: options.output must be a ${want} for dtype ${dtype}, got ${got ?? (out === null || typeof out !== 'object' ? describe(out) : Object.prototype.toString.call(out).slice(8, -1))}`);
   }
   const arr = out as OutputArray;
-  if (arr.length !== elements) {
-    throw new ArgumentError(`${opName}: options.output has ${arr.length} elements but output_shape=[${shape.join(', ')}] needs ${elements}`);
+  if (isDetached(arr)) {
+    throw new ArgumentError(`${opName}: options.output's buffer is detached (transferred elsewhere); pass an array that owns its memory`);
+  }
+  if (typedLength(arr) !== elements) {
+    throw new ArgumentError(`${opName}: options.output has ${typedLength(arr)} elements but output_shape=[${shape.join(', ')}] needs ${elements}`);
   }
   return arr;
 }
 
+// set() of any realm's typed array, not an own `set` a caller may have given it.
+const typedSet = Object.getPrototypeOf(Uint8Array.prototype).set as (this: OutputArray, source: ArrayLike<number>) => void;
+
 // The core's Status codes (src/semantics/status.h).
 const STATUS_INVALID_ARGUMENT = 1;
+const STATUS_OUT_OF_MEMORY = 2;
+
+// Prepared operators not yet disposed nor finalized, and what they hold:
+// the out-of-memory message names them, since the garbage collector does
+// not see wasm memory and may leave dropped ones unfinalized for long.
+const liveOps = new Set<PreparedOp>();
+
+function outOfMemoryNote(): string {
+  if (liveOps.size === 0) return '';
+  let bytes = 0;
+  for (const op of liveOps) bytes += op.bytesHeld();
+  const mib = bytes / (1 << 20);
+  return `. ${liveOps.size} live prepared operator${liveOps.size === 1 ? '' : 's'} hold ${mib < 10 ? mib.toFixed(2) : Math.round(mib)} MiB; ` +
+    'call dispose() on those no longer needed (or declare them with `using`): dropped ones are freed only when the garbage collector gets to them';
+}
+
+function outOfMemory(message: string): Error {
+  return new Error(message + outOfMemoryNote());
+}
 
 /** Throws the core's last error when `code` is not 0 (ok). */
 function check(code: number, status: CoreStatus): void {
   if (code === 0) return;
   const message = status.message();
+  if (code === STATUS_OUT_OF_MEMORY) throw outOfMemory(message);
   throw code === STATUS_INVALID_ARGUMENT ? new ArgumentError(message) : new Error(message);
 }
 
@@ -175,24 +211,24 @@ function execute(mod: CoreModule, opName: string, x: Tensor, outputShape: number
   try {
     const inElems = call.inputElements;
     const outElems = call.outputElements;
-    if (x.data.length !== inElems) {
-      throw new ArgumentError(`${opName}: input.data has ${x.data.length} elements but input.shape=[${x.shape.join(', ')}] needs ${inElems}`);
+    if (typedLength(x.data) !== inElems) {
+      throw new ArgumentError(`${opName}: input.data has ${typedLength(x.data)} elements but input.shape=[${x.shape.join(', ')}] needs ${inElems}`);
     }
     const into = output === undefined ? null : checkOutput(opName, output, x.dtype, outElems, outputShape);
     const bytes = DTYPE_BYTES[x.dtype];
     const alloc = (elements: number, what: string) => {
       const p = mod._malloc(Math.max(1, elements * bytes));
-      if (!p) throw new Error(`${opName}: out of WebAssembly memory allocating ${elements * bytes} bytes for ${what}`);
+      if (!p) throw outOfMemory(`${opName}: out of WebAssembly memory allocating ${elements * bytes} bytes for ${what}`);
       ptrs.push(p);
       return p;
     };
     const w = call.filters;
-    const filterPtr = w ? alloc(w.data.length, 'filters') : 0;
+    const filterPtr = w ? alloc(typedLength(w.data), 'filters') : 0;
     const inPtr = alloc(inElems, 'input');
     const outPtr = alloc(outElems, 'output');
     let buffer = heap(mod);
     view(x.dtype, buffer, inPtr, inElems).set(x.data as never);
-    if (w) view(x.dtype, buffer, filterPtr, w.data.length).set(w.data as never);
+    if (w) view(x.dtype, buffer, filterPtr, typedLength(w.data)).set(w.data as never);
     // The new result array is made by the core's side task: on this thread
     // while the pool's workers start on the call, so that its allocation and
     // page faults overlap their work instead of following the call. It does
@@ -205,7 +241,7 @@ function execute(mod: CoreModule, opName: string, x: Tensor, outputShape: number
     const result = view(x.dtype, buffer, outPtr, outElems);
     let data: OutputArray;
     if (into) {
-      into.set(result as never);
+      typedSet.call(into, result);
       data = into;
     } else {
       data = copyOut(result, x.dtype, fresh);
@@ -221,24 +257,28 @@ function loadedCore(opName: string): CoreModule {
   return core;
 }
 
-function opNameOf(name: unknown): string {
-  return name === null || name === undefined ? 'conv_transpose' : String(name);
-}
-
 /**
  * tf.nn.conv_transpose: the transpose (gradient) of an N-D convolution,
  * N = 1, 2 or 3 from the input's rank. Same arguments and semantics as
  * TensorFlow; filters are spatial dims + [output_channels, input_channels].
  * Returns the output with the input's dtype (float16/bfloat16 as raw bits).
  */
+export function convTranspose(input: Float32TensorLike, filters: TensorLike | TfjsTensorLike, outputShape: OutputShape, strides: Ints,
+  padding?: Padding, dataFormat?: DataFormat | TEMP_STRING | null, dilations?: Ints | null, name?: string | null): Tensor<Float32Array>;
+export function convTranspose(input: Float64TensorLike, filters: TensorLike | TfjsTensorLike, outputShape: OutputShape, strides: Ints,
+  padding?: Padding, dataFormat?: DataFormat | TEMP_STRING | null, dilations?: Ints | null, name?: string | null): Tensor<Float64Array>;
+export function convTranspose(input: Bits16TensorLike, filters: TensorLike | TfjsTensorLike, outputShape: OutputShape, strides: Ints,
+  padding?: Padding, dataFormat?: DataFormat | TEMP_STRING | null, dilations?: Ints | null, name?: string | null): Tensor<Uint16Array>;
+export function convTranspose(input: TensorLike | TfjsTensorLike, filters: TensorLike | TfjsTensorLike, outputShape: OutputShape, strides: Ints,
+  padding?: Padding, dataFormat?: DataFormat | TEMP_STRING | null, dilations?: Ints | null, name?: string | null): Tensor;
 export function convTranspose(
   input: TensorLike | TfjsTensorLike,
   filters: TensorLike | TfjsTensorLike,
-  outputShape: readonly number[] | ArrayLike<number> | TfjsTensorLike,
-  strides: number | readonly number[],
-  padding: Padding | string = 'SAME',
-  dataFormat: DataFormat | string | null = null,
-  dilations: number | readonly number[] | null = null,
+  outputShape: OutputShape,
+  strides: Ints,
+  padding: Padding = 'SAME',
+  dataFormat: DataFormat | TEMP_STRING | null = null,
+  dilations: Ints | null = null,
   name: string | null = null
 ): Tensor {
   const opName = opNameOf(name);
@@ -255,8 +295,8 @@ export function convTranspose(
   try {
     check(planned.code(), planned);
     const filterElems = planned.filterElements();
-    if (w.data.length !== filterElems) {
-      throw new ArgumentError(`${opName}: filters.data has ${w.data.length} elements but filters.shape=[${w.shape.join(', ')}] needs ${filterElems}`);
+    if (typedLength(w.data) !== filterElems) {
+      throw new ArgumentError(`${opName}: filters.data has ${typedLength(w.data)} elements but filters.shape=[${w.shape.join(', ')}] needs ${filterElems}`);
     }
     return execute(mod, opName, x, outShape, {
       status: planned,
@@ -277,10 +317,10 @@ export const conv_transpose = convTranspose;
 export type FastKernel = 'auto' | 'igemm' | 'dot' | 'pixels' | 'columns';
 
 export interface ConvTransposeOptions {
-  strides: number | readonly number[];
-  padding?: Padding | string;
-  dataFormat?: DataFormat | string | null;
-  dilations?: number | readonly number[] | null;
+  strides: Ints;
+  padding?: Padding;
+  dataFormat?: DataFormat | TEMP_STRING | null;
+  dilations?: Ints | null;
   name?: string | null;
   /**
    * Which fast kernel runs: 'auto' (default) lets the core choose by the
@@ -302,12 +342,29 @@ export interface RunOptions {
   output?: Float32Array | Float64Array | Uint16Array;
 }
 
+// Symbol.dispose in the types whatever lib the user compiles with (as
+// @types/node declares it); it exists at run time only where the engine has it.
+declare global {
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
+}
+
 /** A transposed convolution with its filters packed once; see createConvTranspose. */
 export interface PreparedConvTranspose {
   /** Same result as convTranspose(input, filters, outputShape, ...options). */
-  run(input: TensorLike | TfjsTensorLike, outputShape: readonly number[] | ArrayLike<number> | TfjsTensorLike, options?: RunOptions): Tensor;
-  /** Frees the packed filters in wasm memory. The operator cannot run after this. */
+  run(input: Float32TensorLike, outputShape: OutputShape, options?: RunOptions): Tensor<Float32Array>;
+  run(input: Float64TensorLike, outputShape: OutputShape, options?: RunOptions): Tensor<Float64Array>;
+  run(input: Bits16TensorLike, outputShape: OutputShape, options?: RunOptions): Tensor<Uint16Array>;
+  run(input: TensorLike | TfjsTensorLike, outputShape: OutputShape, options?: RunOptions): Tensor;
+  /**
+   * Frees the packed filters in wasm memory. The operator cannot run after
+   * this. An operator dropped without it is freed only when the garbage
+   * collector finalizes it, which wasm memory pressure does not hurry.
+   */
   dispose(): void;
+  /** dispose(), for `using op = createConvTranspose(...)` (present where the engine has Symbol.dispose). */
+  [Symbol.dispose](): void;
   /** The fast kernel that runs: 'igemm', 'dot', 'pixels' or 'columns'. */
   readonly kernel: string;
 }
@@ -327,7 +384,15 @@ function reshape(mod: CoreModule, core: PreparedOp, at: number, input: readonly 
 // A prepared operator's core object (packed filters, the plan of its last
 // shapes): freed by dispose(), or by the finalizer when the operator is
 // dropped without it.
-const registry = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<PreparedOp>((op) => op.delete()) : null;
+const registry = typeof FinalizationRegistry === 'function'
+  ? new FinalizationRegistry<PreparedOp>((op) => {
+    liveOps.delete(op);
+    op.delete();
+  })
+  : null;
+
+// Symbol.dispose where the engine has it (`using op = createConvTranspose(...)`).
+const DISPOSE: symbol | undefined = (Symbol as { dispose?: symbol }).dispose;
 
 /**
  * The prepared form for repeated calls with the same filters (a decoder
@@ -337,23 +402,29 @@ const registry = typeof FinalizationRegistry === 'function' ? new FinalizationRe
  * repeat (a model runs a layer with the same shapes call after call).
  */
 export function createConvTranspose(filters: TensorLike | TfjsTensorLike, options: ConvTransposeOptions): PreparedConvTranspose {
-  const opName = opNameOf(options?.name);
-  const mod = loadedCore(opName);
   if (options === null || typeof options !== 'object') {
-    throw new ArgumentError(`${opName}: createConvTranspose(filters, options) needs options { strides, padding?, dataFormat?, dilations? }`);
+    throw new ArgumentError(`conv_transpose: createConvTranspose(filters, options) needs options { strides, padding?, dataFormat?, dilations? }. Received: options=${describe(options)}`);
+  }
+  // Each option read once, here: the operator keeps these copies, so later
+  // changes to the caller's options object (or its arrays) change nothing.
+  const { strides, padding, dataFormat, dilations, name, kernel } = options;
+  const opName = opNameOf(name);
+  const mod = loadedCore(opName);
+  if (kernel !== undefined && typeof kernel !== 'string') {
+    throw new ArgumentError(`${opName}: kernel must be 'auto', 'igemm', 'dot', 'pixels' or 'columns'. Received: kernel=${describe(kernel)}`);
   }
   const w = toTensor(opName, 'filters', filters);
-  const window: WindowArgs = windowArgs(opName, { strides: options.strides, padding: options.padding ?? 'SAME', dataFormat: options.dataFormat ?? null, dilations: options.dilations ?? null });
-  const core = new mod.PreparedOp(opName, window.padding, window.dataFormat, encodeFilterArgs(w.shape, window, w.dtype), String(options.kernel ?? 'auto'));
+  const window: WindowArgs = windowArgs(opName, { strides, padding: padding ?? 'SAME', dataFormat: dataFormat ?? null, dilations: dilations ?? null });
+  const core = new mod.PreparedOp(opName, window.padding, window.dataFormat, encodeFilterArgs(w.shape, window, w.dtype), kernel ?? 'auto');
   let ptr = 0;
   try {
     check(core.code(), core);
     const elems = core.filterElements();
-    if (w.data.length !== elems) {
-      throw new ArgumentError(`${opName}: filters.data has ${w.data.length} elements but filters.shape=[${w.shape.join(', ')}] needs ${elems}`);
+    if (typedLength(w.data) !== elems) {
+      throw new ArgumentError(`${opName}: filters.data has ${typedLength(w.data)} elements but filters.shape=[${w.shape.join(', ')}] needs ${elems}`);
     }
     ptr = mod._malloc(Math.max(1, elems * DTYPE_BYTES[w.dtype]));
-    if (!ptr) throw new Error(`${opName}: out of WebAssembly memory copying the filters`);
+    if (!ptr) throw outOfMemory(`${opName}: out of WebAssembly memory copying the filters`);
     view(w.dtype, heap(mod), ptr, elems).set(w.data as never);
     check(core.pack(ptr), core);
   } catch (e) {
@@ -362,33 +433,50 @@ export function createConvTranspose(filters: TensorLike | TfjsTensorLike, option
   } finally {
     if (ptr) mod._free(ptr);
   }
+  liveOps.add(core);
+  // dispose() during a run (from a getter the run reads) takes effect when
+  // the run returns: the core object is freed then, never under it.
   let disposed = false;
+  let running = false;
+  const free = () => {
+    liveOps.delete(core);
+    core.delete();
+  };
   const shapeNumbers = core.shapeNumbers();
-  const op: PreparedConvTranspose = {
-    run(input, outputShape, runOptions) {
+  const op = {
+    run(input: TensorLike | TfjsTensorLike, outputShape: OutputShape, runOptions?: RunOptions): Tensor {
       if (disposed) throw new Error(`${opName}: this prepared conv_transpose was disposed`);
+      if (running) throw new Error(`${opName}: run() was called again from inside a run of the same prepared conv_transpose (from a getter of its arguments)`);
       if (runOptions !== undefined && (runOptions === null || typeof runOptions !== 'object')) {
-        throw new ArgumentError(`${opName}: run(input, outputShape, options) needs options to be an object like { output }, got ${String(runOptions)}`);
+        throw new ArgumentError(`${opName}: run(input, outputShape, options) needs options to be an object like { output }, got ${describe(runOptions)}`);
       }
-      const x = toTensor(opName, 'input', input);
-      const outShape = outputShapeList(opName, outputShape);
-      check(reshape(mod, core, shapeNumbers, x.shape, outShape, x.dtype), core);
-      return execute(mod, opName, x, outShape, {
-        status: core,
-        inputElements: core.inputElements(),
-        outputElements: core.outputElements(),
-        filters: null,
-        run: (inPtr, _filters, outPtr, side) => core.run(inPtr, outPtr, side),
-      }, runOptions?.output);
+      running = true;
+      try {
+        const output = runOptions?.output;
+        const x = toTensor(opName, 'input', input);
+        const outShape = outputShapeList(opName, outputShape);
+        check(reshape(mod, core, shapeNumbers, x.shape, outShape, x.dtype), core);
+        return execute(mod, opName, x, outShape, {
+          status: core,
+          inputElements: core.inputElements(),
+          outputElements: core.outputElements(),
+          filters: null,
+          run: (inPtr, _filters, outPtr, side) => core.run(inPtr, outPtr, side),
+        }, output);
+      } finally {
+        running = false;
+        if (disposed) free();
+      }
     },
     dispose() {
       if (disposed) return;
       disposed = true;
       registry?.unregister(op);
-      core.delete();
+      if (!running) free();
     },
     kernel: core.kernel(),
   };
+  if (DISPOSE) (op as Record<symbol, () => void>)[DISPOSE] = op.dispose;
   registry?.register(op, core, op);
-  return op;
+  return op as PreparedConvTranspose;
 }

@@ -5,11 +5,17 @@
 // not cross-origin isolated). Node, Bun and Deno always get the threaded build.
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
+import { describe } from './args.js';
 
 export type Backend = 'wasm-simd-threads' | 'wasm-simd';
 
 export interface InitOptions {
-  /** Threads for the computation, the calling thread included. Default: all cores (at most 8). */
+  /**
+   * Threads for the computation, the calling thread included. Default: all
+   * cores (at most 8). Bounded by the machine's cores (each thread is a
+   * worker with its own memory, and more threads than cores only slow a
+   * computation down): InitResult.threads says how many run.
+   */
   numThreads?: number;
   /** Force a build; by default the threaded one wherever SharedArrayBuffer works. */
   backend?: Backend;
@@ -22,10 +28,16 @@ export interface InitOptions {
 
 export interface InitResult {
   backend: Backend;
+  /** Threads that run a call: numThreads, or the default, bounded by the machine's cores. */
   threads: number;
   simd: boolean;
   /** Most threads this loaded module can run (its worker pool plus the caller). */
   maxThreads: number;
+  /**
+   * Why the single-thread build runs although the threaded one was possible
+   * (its pool worker script was not found); absent otherwise.
+   */
+  fallback?: string;
 }
 
 export interface CoreModule {
@@ -79,6 +91,8 @@ export interface PreparedOp extends CoreStatus {
   inputElements(): number;
   outputElements(): number;
   run(input: number, output: number, side: (() => void) | undefined): number;
+  /** Bytes of wasm memory it holds between runs (packed filters and scratch). */
+  bytesHeld(): number;
   delete(): void;
 }
 
@@ -105,15 +119,32 @@ function canUseThreads(): boolean {
   return (globalThis as any).crossOriginIsolated === true;
 }
 
-function defaultThreads(): number {
-  let cores = 1;
+// The machine's cores as the engine reports them (4 when it does not).
+function cores(): number {
+  let n = 4;
   if (isNode) {
     const os = require('os');
-    cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+    n = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   } else if (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) {
-    cores = navigator.hardwareConcurrency;
+    n = navigator.hardwareConcurrency;
   }
-  return Math.max(1, Math.min(8, cores));
+  return Math.max(1, n);
+}
+
+function defaultThreads(): number {
+  return Math.min(8, cores());
+}
+
+/**
+ * numThreads checked (an integer >= 1) and bounded by the machine's cores:
+ * each thread is a worker that costs memory and start-up time, and more
+ * threads than cores only slow a computation down.
+ */
+export function boundThreads(numThreads: unknown): number {
+  if (typeof numThreads !== 'number' || !Number.isInteger(numThreads) || numThreads < 1) {
+    throw new Error(`conv-transpose-wasm: numThreads must be an integer >= 1. Received: numThreads=${describe(numThreads)}`);
+  }
+  return Math.min(numThreads, cores());
 }
 
 // Where this script was loaded from, read while it is evaluated (a page's
@@ -162,9 +193,26 @@ export async function loadModule(options: InitOptions): Promise<{ mod: CoreModul
   if (!(backend in FILES)) {
     throw new Error(`conv-transpose-wasm: unknown backend '${backend}'; use 'wasm-simd-threads' or 'wasm-simd'`);
   }
-  const requested = options.numThreads ?? defaultThreads();
-  if (!Number.isInteger(requested) || requested < 1) {
-    throw new Error(`conv-transpose-wasm: numThreads must be an integer >= 1. Received: numThreads=${requested}`);
+  const requested = options.numThreads === undefined ? defaultThreads() : boundThreads(options.numThreads);
+  const where = options.wasmPaths === undefined ? 'next to the library\'s script' : 'where init({ wasmPaths }) says';
+  let fallback: string | undefined;
+  if (backend === 'wasm-simd-threads') {
+    // Emscripten 3.1.6 only logs a pool worker that fails to load and never
+    // settles (in Node it even throws from the worker's error event): check
+    // the worker script first. Missing, it fails at once when the threaded
+    // build was asked for, else the single-thread build runs and says why.
+    const missing = await missingFile(FILES[backend] + '.worker.js', options.wasmPaths);
+    // The whole folder missing is no reason to fall back: say which file is not there.
+    const missingBuild = missing ? await missingFile(FILES[backend] + '.js', options.wasmPaths) : null;
+    if (missingBuild) throw new Error(`conv-transpose-wasm: ${missingBuild} is missing (the ${backend} build). ${FIX}`);
+    if (missing) {
+      const problem = `conv-transpose-wasm: the threaded build's pool worker ${missing} could not be loaded. ` +
+        `Fix: serve every file of the package's dist/wasm/ folder ${where} (bundlers: copy dist/wasm/ to your public folder and pass init({ wasmPaths: '/wasm/' }))`;
+      if (options.backend === 'wasm-simd-threads') throw new Error(problem);
+      fallback = `${problem}; running the single-thread build instead`;
+      if (typeof console !== 'undefined') console.warn(fallback);
+      backend = 'wasm-simd';
+    }
   }
   const threads = backend === 'wasm-simd-threads' ? requested : 1;
   const base = FILES[backend];
@@ -177,10 +225,14 @@ export async function loadModule(options: InitOptions): Promise<{ mod: CoreModul
     const fs = require('fs');
     const dir = path.join(__dirname, 'wasm') + path.sep;
     const jsPath = locate(base + '.js', options.wasmPaths, dir);
+    const wasmPath = locate(base + '.wasm', options.wasmPaths, dir);
+    for (const file of [jsPath, wasmPath]) {
+      if (!fs.existsSync(file)) throw new Error(`conv-transpose-wasm: ${file} is missing (the ${backend} build). ${FIX}`);
+    }
     factory = require(jsPath);
     // Node 18+ has a global fetch that Emscripten 3.1.6 would use with a file
     // path and fail: hand it the bytes instead.
-    moduleOptions.wasmBinary = fs.readFileSync(locate(base + '.wasm', options.wasmPaths, dir));
+    moduleOptions.wasmBinary = fs.readFileSync(wasmPath);
     moduleOptions.locateFile = (f: string) =>
       // Deno cannot run Emscripten's pool worker as it is: start it through
       // the shim that scripts/build-js.mjs writes (it explains why).
@@ -197,16 +249,43 @@ export async function loadModule(options: InitOptions): Promise<{ mod: CoreModul
   // Emscripten 3.1.6 only logs a pool worker that fails to load (a 404, a
   // blocked script) and never settles; turn that into an error.
   const mod = await withTimeout(
-    factory(moduleOptions),
+    factory(moduleOptions).catch((e: unknown) => {
+      const message = e instanceof Error ? e.message : String(e);
+      throw new Error(`conv-transpose-wasm: loading the ${backend} build failed: ${message}. ${FIX}`);
+    }),
     isNode ? 0 : LOAD_TIMEOUT_MS,
     `conv-transpose-wasm: loading the ${backend} build did not finish in ${LOAD_TIMEOUT_MS / 1000} s; ` +
       `check that ${base}.js, ${base}.wasm${backend === 'wasm-simd-threads' ? ` and ${base}.worker.js` : ''} are served ` +
-      'where wasmPaths (or the default, next to this script) says'
+      `${where}. ${FIX}`
   );
   mod.setNumThreads(threads);
   unrefWorkers(mod);
   const maxThreads = backend === 'wasm-simd-threads' ? Math.max(1, threads - 1) + 1 : 1;
-  return { mod, result: { backend, threads: mod.numThreads(), simd: true, maxThreads } };
+  const result: InitResult = { backend, threads: mod.numThreads(), simd: true, maxThreads };
+  if (fallback) result.fallback = fallback;
+  return { mod, result };
+}
+
+// What to do when a file of the build is not where init() looks.
+const FIX = "Fix: keep the package's dist/wasm/ folder next to the library's script (the default), " +
+  "or copy it where it can be fetched and pass init({ wasmPaths: '<its URL or directory>/' })";
+
+// The URL (or path) of a build file that cannot be had, or null when it can.
+async function missingFile(file: string, wasmPaths: InitOptions['wasmPaths']): Promise<string | null> {
+  if (isNode) {
+    const path = require('path');
+    const location = locate(file, wasmPaths, path.join(__dirname, 'wasm') + path.sep);
+    return require('fs').existsSync(location) ? null : location;
+  }
+  if (typeof fetch !== 'function') return null;
+  const url = absoluteUrl(locate(file, wasmPaths, SCRIPT_DIR + 'wasm/'));
+  try {
+    // The browser caches the answer for the Worker that loads it next.
+    const response = await fetch(url);
+    return response.ok ? null : `${url} (HTTP ${response.status})`;
+  } catch {
+    return `${url} (a network error)`;
+  }
 }
 
 const LOAD_TIMEOUT_MS = 60000;
@@ -252,10 +331,10 @@ async function loadBrowserFactory(url: string, base: string): Promise<any> {
       const s = document.createElement('script');
       s.src = url;
       s.onload = () => resolve();
-      s.onerror = () => reject(new Error(`conv-transpose-wasm: could not load ${url}`));
+      s.onerror = () => reject(new Error(`conv-transpose-wasm: could not load ${url}. ${FIX}`));
       document.head.appendChild(s);
     });
   }
-  if (typeof g[name] !== 'function') throw new Error(`conv-transpose-wasm: ${url} did not define ${name}`);
+  if (typeof g[name] !== 'function') throw new Error(`conv-transpose-wasm: ${url} did not define ${name}: it is not this package's build file. ${FIX}`);
   return g[name];
 }

@@ -6,6 +6,7 @@
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { convTranspose, init } from './index.js';
+import type { DataFormat, Padding } from './index.js';
 import { ArgumentError } from './args.js';
 import { isNode } from './loader.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
@@ -29,9 +30,15 @@ async function handle(message: ToWorker) {
     }
     return;
   }
-  const [input, filters, outputShape, strides, padding, dataFormat, dilations, name] = message.args;
+  const { input, filters, outputShape, window: w, name } = message.request;
+  // The window back in convTranspose's argument forms (args.ts windowArgs made it).
+  const pairs: Array<[number, number]> = [];
+  for (let i = 0; i < w.explicitPaddings.length; i += 2) pairs.push([w.explicitPaddings[i], w.explicitPaddings[i + 1]]);
   try {
-    const out = convTranspose(input, filters, outputShape as any, strides as any, padding as any, dataFormat as any, dilations as any, name as any);
+    // The caller's strings as given: the core checks them, as in the synchronous form.
+    const padding = (w.paddingIsList ? pairs : w.padding) as Padding;
+    const out = convTranspose(input, filters, outputShape, w.strides as number[], padding, (w.dataFormat || null) as DataFormat | null,
+      w.dilations, name);
     post({ type: 'result', id: message.id, tensor: out }, [out.data.buffer]);
   } catch (e: any) {
     post({

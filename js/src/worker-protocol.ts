@@ -1,10 +1,19 @@
 // Messages between the main thread (async.ts) and the worker (worker-entry.ts).
-import type { Tensor } from './args.js';
+import type { Tensor, WindowArgs } from './args.js';
 import type { InitOptions, InitResult } from './loader.js';
+
+/** One call, normalised on the calling side: plain numbers, strings and the call's own copies of the data. */
+export interface RunRequest {
+  input: Tensor;
+  filters: Tensor;
+  outputShape: number[];
+  window: WindowArgs;
+  name: string;
+}
 
 export type ToWorker =
   | { type: 'init'; options: InitOptions }
-  | { type: 'run'; id: number; args: [Tensor, Tensor, unknown, unknown, unknown, unknown, unknown, unknown] };
+  | { type: 'run'; id: number; request: RunRequest };
 
 export type FromWorker =
   | { type: 'ready'; result: InitResult }

@@ -381,6 +381,12 @@ Status plan_conv_transpose(const ConvTransposeArgs& args, ConvTransposePlan* pla
     m << "input must have rank " << out_rank << " to match output_shape="
       << list_string(args.output_shape) << " (" << n << "-D transposed convolution). Received: input.shape="
       << list_string(args.input_shape) << " of rank " << args.input_shape.size();
+    // The likeliest cause: one example without its batch dimension.
+    if (args.input_shape.size() + 1 == out_rank) {
+      std::vector<int64_t> batched{1};
+      batched.insert(batched.end(), args.input_shape.begin(), args.input_shape.end());
+      m << ". The input needs a leading batch dimension: a single example has shape " << list_string(batched);
+    }
     return check.fail(m.str());
   }
   if (args.filter_shape.size() != out_rank) {
