@@ -54,8 +54,9 @@
 //
 // The parts live in bench/lib/: shapes.mjs (the shapes and their data),
 // peers.mjs (making each peer, the output check), measure.mjs (timing and its
-// policy), report.mjs (formatting, Markdown tables, the JSON) and
-// sections.mjs (the sections that main() runs in order).
+// policy), report.mjs (formatting, Markdown tables, the JSON),
+// sections.mjs (the sections that main() runs in order) and models.mjs
+// (whole tfjs models with and without registerTfjsKernels, run last).
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -68,6 +69,7 @@ import { BASELINE_PEERS, makePeers, PEERS, QUICK_OMITS } from './lib/peers.mjs';
 import { logHeader, logPeerSetup, logResults, resultsMeta, writeJson } from './lib/report.mjs';
 import { calibrateCpu, ceilingLines, dtypeLines, fixedCostLines, shapeSection, variantLines } from './lib/sections.mjs';
 import { listShapes, shapeById, SHAPES } from './lib/shapes.mjs';
+import { modelsSection } from './lib/models.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -91,6 +93,8 @@ function usage() {
   --warmup-ms N        minimum warm-up duration per cell (default 500, quick 40; quick element-type and layout lines 20)
   --no-ceiling         skip the matrix-multiply ceiling line(s)
   --no-dtypes          skip the float64/float16/bfloat16 and layout/dilation sections (ours only)
+  --no-models          skip the tfjs models section (bench/lib/models.mjs; alone: node bench/lib/models.mjs)
+  --models             run the models section in a --quick run too (quick leaves it out: tfjs cpu needs seconds a predict at batch 8)
   --cpu-skip-s N       skip tfjs-cpu where one run is estimated over N s (default: quick 0.5, full never)
   --no-prepared        measure "ours"/"ours-1t" (and "base"/"base-1t") with the one-call form even if createConvTranspose exists
   --help`;
@@ -112,6 +116,7 @@ function parseArgs(argv) {
     warmupMs: null,
     ceiling: true,
     dtypes: true,
+    models: null,
     prepared: true,
     cpuSkipS: null,
     rounds: null,
@@ -140,6 +145,8 @@ function parseArgs(argv) {
       case '--warmup-ms': o.warmupMs = Number(take()); break;
       case '--no-ceiling': o.ceiling = false; break;
       case '--no-dtypes': o.dtypes = false; break;
+      case '--no-models': o.models = false; break;
+      case '--models': o.models = true; break;
       case '--no-prepared': o.prepared = false; break;
       case '--cpu-skip-s': o.cpuSkipS = Number(take()); break;
       case '--rounds': o.rounds = parseInt(take(), 10); break;
@@ -159,6 +166,7 @@ function parseArgs(argv) {
   if (o.quick && !o.peersGiven) o.peers = o.peers.filter((p) => !QUICK_OMITS.includes(p));
   o.peers = PEERS.filter((p) => o.peers.includes(p)); // fixed order
   o.shapes = SHAPES.filter((s) => o.shapes.includes(s.id)).map((s) => s.id);
+  o.models ??= !o.quick;
   if (o.threads !== null && !(o.threads >= 1)) throw new UsageError('--threads must be >= 1');
   if (!(o.ortThreads >= 1)) throw new UsageError('--ort-threads must be >= 1');
   Object.assign(o, timingPolicy(o));
@@ -211,6 +219,7 @@ async function main() {
   if (opts.dtypes && ours) results.variants = await variantLines(opts, env);
   if (ours) results.fixedCost = await fixedCostLines(opts, env);
   if (opts.ceiling) results.ceiling = await ceilingLines(opts, env);
+  if (opts.models) results.models = await modelsSection(opts);
 
   const markdown = logResults(results, opts);
   results.meta.loadavgEnd = os.loadavg();
