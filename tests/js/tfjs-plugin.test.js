@@ -5,6 +5,9 @@
 // byte bound, cacheFilters: false and the in-place hazard it is for), shared
 // with the one-call convTranspose when its filters are tfjs tensors.
 
+const { execFileSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
 const { tf, setup } = require('./helpers/tfjs-backends');
 
 let lib;
@@ -24,6 +27,17 @@ function withPlugin(options, fn) {
 }
 
 const run2d = (dy, filter, attrs) => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', ...attrs });
+
+test('exported from the main entry for CommonJS and ES modules, with types', () => {
+  const root = path.join(__dirname, '..', '..');
+  expect(typeof require(root).registerTfjsKernels).toBe('function');
+  const esm = execFileSync(process.execPath, ['--input-type=module', '-e',
+    "import { registerTfjsKernels, FALLBACK_REASONS } from 'conv-transpose-wasm'; console.log(typeof registerTfjsKernels, typeof FALLBACK_REASONS)"], { cwd: root, encoding: 'utf8' });
+  expect(esm.trim()).toBe('function object');
+  const types = fs.readFileSync(path.join(root, 'dist', 'index.d.ts'), 'utf8');
+  expect(types).toMatch(/registerTfjsKernels/);
+  expect(types).toMatch(/TfjsKernelRegistration/);
+});
 
 test('replaces the kernels on cpu and wasm, keeps setupFunc, and unregister() puts tfjs back', () => {
   const before = KERNELS.flatMap((k) => ['cpu', 'wasm'].map((b) => tf.getKernel(k, b)));
