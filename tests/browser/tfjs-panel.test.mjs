@@ -1,0 +1,52 @@
+// The example page's tfjs panel (examples/browser/tfjs-panel.mjs) in
+// headless Chromium: a tfjs Layers model whose conv2dTranspose layers are
+// the page's upsampling kernels, run with tfjs's kernels and then with
+// registerTfjsKernels. Both times must be shown, the plug-in must have
+// computed every layer call, and the predictions must agree.
+//
+//   node --test tests/browser/tfjs-panel.test.mjs   (needs dist/ and Debian's chromium)
+//
+// Chromium only (playwright-core, tests/browser/helpers.mjs's launchBrowser):
+// skipped when BROWSER_ENGINES names other engines only.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, startServer } from './helpers.mjs';
+
+const engines = (process.env.BROWSER_ENGINES || 'chromium').split(',').map((s) => s.trim());
+const skip = engines.includes('chromium') ? false : 'Chromium not among BROWSER_ENGINES';
+
+let server;
+let browser;
+
+before(async () => {
+  if (skip) return;
+  server = await startServer({ port: 0 });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+test('chromium: the tfjs panel runs the model with and without the plug-in', { skip, timeout: 180000 }, async () => {
+  const page = await browser.newPage();
+  await page.goto(server.url); // the example page
+  const handle = await page.waitForFunction(() => {
+    const r = globalThis.__tfjsPanel;
+    return r && (r.ready || r.error) ? r : null;
+  }, null, { timeout: 150000 });
+  const r = await handle.jsonValue();
+  assert.equal(r.error, undefined, `the panel reported an error: ${r.error}`);
+  assert.ok(r.tfjsMs > 0 && r.pluginMs > 0, `both times measured: ${JSON.stringify(r)}`);
+  // Two layers a predict, two warm-up predicts and five timed ones: 14 calls.
+  assert.equal(r.computed, 14);
+  assert.equal(r.fallbacks, 0);
+  // Outputs are pixel values near 0..1 from sums of a few dozen products.
+  assert.ok(r.maxDiff < 1e-4, `max |difference| ${r.maxDiff}`);
+  const cells = await page.$$eval('#tp-row td', (tds) => tds.map((td) => td.textContent));
+  assert.match(cells[1], /ms$/);
+  assert.match(cells[2], /ms$/);
+  console.log(`# tfjs panel: tfjs ${r.tfjsMs.toFixed(1)} ms, with the plug-in ${r.pluginMs.toFixed(1)} ms, max |diff| ${r.maxDiff.toExponential(1)}`);
+  await page.close();
+});
