@@ -75,24 +75,42 @@ writeFileSync(
     `}\n` +
     `require('./wasm/ctw-simd-threads.worker.js');\n`
 );
-// Browser bundles (no bundler needed): the API as one classic script that
-// defines the global `convTransposeWasm`, and the worker of the async mode.
-// Node-only branches keep their require() calls, which never run there.
+// Browser bundles. Node's modules are replaced by an empty module there
+// (the Node-only branches that require them never run in a browser), so no
+// browser bundle names one and bundlers have nothing to externalize:
+// - conv-transpose-wasm.js: the API as one classic script (no bundler
+//   needed) that defines the global `convTransposeWasm`;
+// - conv-transpose-wasm.worker.js: the worker of the async mode;
+// - index.browser.mjs: the ES module that bundlers (Vite, webpack, esbuild)
+//   take through package.json's "browser" export condition.
 const esbuild = require('esbuild');
-const nodeOnly = ['os', 'path', 'fs', 'worker_threads'];
+const nodeOnlyModules = {
+  name: 'node-only-modules',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?(os|path|fs|worker_threads)$/ }, (a) => ({ path: a.path, namespace: 'node-only' }));
+    build.onLoad({ filter: /.*/, namespace: 'node-only' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+  },
+};
+const browserBuild = { bundle: true, platform: 'browser', target: 'es2020', plugins: [nodeOnlyModules], logLevel: 'warning' };
 for (const [entry, out] of [['index.js', 'conv-transpose-wasm.js'], ['worker-entry.cjs', 'conv-transpose-wasm.worker.js']]) {
-  esbuild.buildSync({
+  await esbuild.build({
+    ...browserBuild,
     entryPoints: [join(root, 'dist', entry)],
     outfile: join(root, 'dist', out),
-    bundle: true,
     format: 'iife',
     globalName: entry === 'index.js' ? 'convTransposeWasm' : undefined,
-    platform: 'browser',
-    target: 'es2020',
-    external: nodeOnly,
-    logLevel: 'warning',
   });
 }
+await esbuild.build({
+  ...browserBuild,
+  stdin: {
+    contents: `import cjs from './index.js';\nexport const { ${names.join(', ')} } = cjs;\nexport default cjs;\n`,
+    resolveDir: join(root, 'dist'),
+    sourcefile: 'browser-entry.mjs',
+  },
+  outfile: join(root, 'dist', 'index.browser.mjs'),
+  format: 'esm',
+});
 
 for (const f of ['ctw-simd-threads.wasm', 'ctw-simd.wasm']) {
   if (!existsSync(join(root, 'dist', 'wasm', f))) {

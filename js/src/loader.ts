@@ -48,7 +48,7 @@ export interface CoreModule {
   heapStats(): HeapStats;
   _malloc(bytes: number): number;
   _free(ptr: number): void;
-  wasmMemory?: WebAssembly.Memory;
+  wasmMemory?: { buffer: ArrayBufferLike };  // WebAssembly.Memory, typed without the DOM lib
   HEAPU8: Uint8Array;
   PThread?: { unusedWorkers: any[]; runningWorkers: any[] };
 }

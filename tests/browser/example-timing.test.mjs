@@ -1,0 +1,49 @@
+// The example page's timing card and header (headless Chromium): our times
+// are taken after a warm-up that runs until they settle, tfjs is timed on
+// its wasm backend as well as its cpu one (and agrees), and the header's
+// longest pause counts from the first interaction, not from page load.
+//
+//   node --test tests/browser/example-timing.test.mjs   (needs npm run build)
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, startServer } from './helpers.mjs';
+
+let server;
+let browser;
+before(async () => {
+  server = await startServer({ port: 0, isolation: true });
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close?.();
+});
+
+test('example page: settled warm-up, tfjs wasm and cpu timed, pauses from the first interaction', { timeout: 180000 }, async (t) => {
+  const page = await browser.newPage();
+  try {
+    await page.goto(server.url);
+    const results = await (await page.waitForFunction(() => {
+      const r = window.__results;
+      return r && (r.error || (r.ready && r.runs >= 1)) ? r : null;
+    }, null, { timeout: 150000 })).jsonValue();
+    assert.equal(results.error, null);
+    for (const k of ['bilinear', 'sharp']) {
+      const tm = results.timings[k];
+      t.diagnostic(`${k}: ${JSON.stringify(tm)}`);
+      assert.ok(tm.ours > 0 && tm.tfjs > 0 && tm.tfjsWasm > 0, `timings for ${k}: ${JSON.stringify(tm)}`);
+      assert.ok(tm.maxDiffVsTfjs < 1e-5, `${k}: max |ours - tfjs| = ${tm.maxDiffVsTfjs}`);
+      assert.ok(tm.warmup.runs >= 10, `${k}: warm-up of ${tm.warmup.runs} runs`);
+    }
+    assert.equal(await page.evaluate(() => window.__longestPause()), null);
+    assert.equal(await page.textContent('#gap'), '–');
+    await page.mouse.click(5, 5);
+    await page.waitForTimeout(500);
+    const pauseMs = await page.evaluate(() => window.__longestPause());
+    t.diagnostic(`longest pause in the 0.5 s after a click: ${pauseMs} ms`);
+    assert.equal(typeof pauseMs, 'number');
+    assert.match(await page.textContent('#gap'), /^\d+$/);
+  } finally {
+    await page.close();
+  }
+});
