@@ -108,9 +108,10 @@ function cap(s: string): string {
   return s.length <= QUOTE_CHARS ? s : s.slice(0, QUOTE_CHARS - 1) + '…';
 }
 
-// A value as a message quotes it, at most QUOTE_CHARS characters. Reads
-// nothing that could run the caller's code besides an array's elements (a
-// Proxy's traps, getters), and stops reading once the text is long enough.
+// A value as a message quotes it, at most QUOTE_CHARS characters. Of the
+// caller's objects it reads only an array's length and elements and an
+// object's own keys (a Proxy's traps, getters may run there), and it stops
+// reading elements once the text is long enough.
 export function describe(v: unknown): string {
   return cap(describeRaw(v, 0));
 }
