@@ -1,7 +1,8 @@
 // The example page's timing card and header (headless Chromium): our times
 // are taken after a warm-up that runs until they settle, tfjs is timed on
 // its wasm backend as well as its cpu one (and agrees), and the header's
-// longest pause counts from the first interaction, not from page load.
+// longest pause counts from the first interaction, not from page load; a
+// worker script that is not served is named, with the fix.
 //
 //   node --test tests/browser/example-timing.test.mjs   (needs npm run build)
 import { test, before, after } from 'node:test';
@@ -19,7 +20,7 @@ after(async () => {
   await server?.close?.();
 });
 
-test('example page: settled warm-up, tfjs wasm and cpu timed, pauses from the first interaction', { timeout: 180000 }, async (t) => {
+test('example page: settled warm-up, tfjs wasm and cpu timed, pauses from the first interaction, a missing worker script named', { timeout: 180000 }, async (t) => {
   const page = await browser.newPage();
   try {
     await page.goto(server.url);
@@ -43,6 +44,16 @@ test('example page: settled warm-up, tfjs wasm and cpu timed, pauses from the fi
     t.diagnostic(`longest pause in the 0.5 s after a click: ${pauseMs} ms`);
     assert.equal(typeof pauseMs, 'number');
     assert.match(await page.textContent('#gap'), /^\d+$/);
+
+    // A worker script that is not served: the error names its URL and the fix.
+    const message = await page.evaluate(async () => {
+      const api = window.convTransposeWasm;
+      await api.terminateWorker();
+      const e = await api.initWorker({ workerUrl: '/nowhere/conv-transpose-wasm.worker.js' }).then(() => null, (err) => err);
+      return e && e.message;
+    });
+    t.diagnostic(message);
+    assert.match(message, /\/nowhere\/conv-transpose-wasm\.worker\.js could not be loaded\. Fix: .*initWorker\(\{ workerUrl \}\)/);
   } finally {
     await page.close();
   }
