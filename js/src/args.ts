@@ -59,10 +59,6 @@ export type DataFormat = 'NWC' | 'NCW' | 'NHWC' | 'NCHW' | 'NDHWC' | 'NCDHW';
 export type OutputShape = readonly number[] | Int32Array | Uint32Array | Float64Array | Float32Array | TfjsTensorLike;
 /** An int, or one per spatial dimension (or per dimension, as TensorFlow allows). */
 export type Ints = number | readonly number[];
-// A data format typed as any string still type-checks where the API takes
-// one: the tfjs plug-in passes its format as a string. To drop once it passes
-// a DataFormat, so that 'nhwc' fails to compile as it fails at run time.
-export type DataFormatArg = DataFormat | string;
 
 export const DTYPE_CODE: Record<DType, number> = { float32: 0, float64: 1, float16: 2, bfloat16: 3 };
 export const DTYPE_BYTES: Record<DType, number> = { float32: 4, float64: 8, float16: 2, bfloat16: 2 };

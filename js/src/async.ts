@@ -18,7 +18,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { describe, opNameOf, outputShapeList, toTensor, windowArgs } from './args.js';
 import { ArgumentError } from './args.js';
-import type { Bits16TensorLike, Float32TensorLike, Float64TensorLike, Ints, OutputShape, Padding, Tensor, TensorLike, DataFormatArg, TfjsTensorLike, TypedData } from './args.js';
+import type { Bits16TensorLike, DataFormat, Float32TensorLike, Float64TensorLike, Ints, OutputShape, Padding, Tensor, TensorLike, TfjsTensorLike, TypedData } from './args.js';
 import { absoluteUrl, isNode, scriptDir } from './loader.js';
 import type { InitOptions, InitResult } from './loader.js';
 import type { FromWorker, RunRequest, ToWorker } from './worker-protocol.js';
@@ -157,20 +157,20 @@ function snapshot(t: Tensor): Tensor {
  * are taken (read, checked and the data copied) when the call is made.
  */
 export function convTransposeAsync(input: Float32TensorLike, filters: TensorLike | TfjsTensorLike, outputShape: OutputShape, strides: Ints,
-  padding?: Padding, dataFormat?: DataFormatArg | null, dilations?: Ints | null, name?: string | null): Promise<Tensor<Float32Array>>;
+  padding?: Padding, dataFormat?: DataFormat | null, dilations?: Ints | null, name?: string | null): Promise<Tensor<Float32Array>>;
 export function convTransposeAsync(input: Float64TensorLike, filters: TensorLike | TfjsTensorLike, outputShape: OutputShape, strides: Ints,
-  padding?: Padding, dataFormat?: DataFormatArg | null, dilations?: Ints | null, name?: string | null): Promise<Tensor<Float64Array>>;
+  padding?: Padding, dataFormat?: DataFormat | null, dilations?: Ints | null, name?: string | null): Promise<Tensor<Float64Array>>;
 export function convTransposeAsync(input: Bits16TensorLike, filters: TensorLike | TfjsTensorLike, outputShape: OutputShape, strides: Ints,
-  padding?: Padding, dataFormat?: DataFormatArg | null, dilations?: Ints | null, name?: string | null): Promise<Tensor<Uint16Array>>;
+  padding?: Padding, dataFormat?: DataFormat | null, dilations?: Ints | null, name?: string | null): Promise<Tensor<Uint16Array>>;
 export function convTransposeAsync(input: TensorLike | TfjsTensorLike, filters: TensorLike | TfjsTensorLike, outputShape: OutputShape, strides: Ints,
-  padding?: Padding, dataFormat?: DataFormatArg | null, dilations?: Ints | null, name?: string | null): Promise<Tensor>;
+  padding?: Padding, dataFormat?: DataFormat | null, dilations?: Ints | null, name?: string | null): Promise<Tensor>;
 export function convTransposeAsync(
   input: TensorLike | TfjsTensorLike,
   filters: TensorLike | TfjsTensorLike,
   outputShape: OutputShape,
   strides: Ints,
   padding: Padding = 'SAME',
-  dataFormat: DataFormatArg | null = null,
+  dataFormat: DataFormat | null = null,
   dilations: Ints | null = null,
   name: string | null = null
 ): Promise<Tensor> {

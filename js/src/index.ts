@@ -11,7 +11,7 @@
 // argument, an Error otherwise.
 
 import { ArgumentError, coreArgs, describe, DTYPE_BYTES, DTYPE_CODE, encodeArgs, encodeFilterArgs, isDetached, opNameOf, outputShapeList, toTensor, typedArrayKind, typedLength, windowArgs } from './args.js';
-import type { Bits16TensorLike, DataFormat, DType, Float32TensorLike, Float64TensorLike, Ints, OutputShape, Padding, Tensor, TensorLike, TfjsTensorLike, DataFormatArg, WindowArgs } from './args.js';
+import type { Bits16TensorLike, DataFormat, DType, Float32TensorLike, Float64TensorLike, Ints, OutputShape, Padding, Tensor, TensorLike, TfjsTensorLike, WindowArgs } from './args.js';
 import { boundThreads, loadModule, unrefWorkers } from './loader.js';
 import type { CoreModule, CoreStatus, HeapStats, InitOptions, InitResult, PreparedOp } from './loader.js';
 
@@ -264,20 +264,20 @@ function loadedCore(opName: string): CoreModule {
  * Returns the output with the input's dtype (float16/bfloat16 as raw bits).
  */
 export function convTranspose(input: Float32TensorLike, filters: TensorLike | TfjsTensorLike, outputShape: OutputShape, strides: Ints,
-  padding?: Padding, dataFormat?: DataFormatArg | null, dilations?: Ints | null, name?: string | null): Tensor<Float32Array>;
+  padding?: Padding, dataFormat?: DataFormat | null, dilations?: Ints | null, name?: string | null): Tensor<Float32Array>;
 export function convTranspose(input: Float64TensorLike, filters: TensorLike | TfjsTensorLike, outputShape: OutputShape, strides: Ints,
-  padding?: Padding, dataFormat?: DataFormatArg | null, dilations?: Ints | null, name?: string | null): Tensor<Float64Array>;
+  padding?: Padding, dataFormat?: DataFormat | null, dilations?: Ints | null, name?: string | null): Tensor<Float64Array>;
 export function convTranspose(input: Bits16TensorLike, filters: TensorLike | TfjsTensorLike, outputShape: OutputShape, strides: Ints,
-  padding?: Padding, dataFormat?: DataFormatArg | null, dilations?: Ints | null, name?: string | null): Tensor<Uint16Array>;
+  padding?: Padding, dataFormat?: DataFormat | null, dilations?: Ints | null, name?: string | null): Tensor<Uint16Array>;
 export function convTranspose(input: TensorLike | TfjsTensorLike, filters: TensorLike | TfjsTensorLike, outputShape: OutputShape, strides: Ints,
-  padding?: Padding, dataFormat?: DataFormatArg | null, dilations?: Ints | null, name?: string | null): Tensor;
+  padding?: Padding, dataFormat?: DataFormat | null, dilations?: Ints | null, name?: string | null): Tensor;
 export function convTranspose(
   input: TensorLike | TfjsTensorLike,
   filters: TensorLike | TfjsTensorLike,
   outputShape: OutputShape,
   strides: Ints,
   padding: Padding = 'SAME',
-  dataFormat: DataFormatArg | null = null,
+  dataFormat: DataFormat | null = null,
   dilations: Ints | null = null,
   name: string | null = null
 ): Tensor {
@@ -319,7 +319,7 @@ export type FastKernel = 'auto' | 'igemm' | 'dot' | 'pixels' | 'columns';
 export interface ConvTransposeOptions {
   strides: Ints;
   padding?: Padding;
-  dataFormat?: DataFormatArg | null;
+  dataFormat?: DataFormat | null;
   dilations?: Ints | null;
   name?: string | null;
   /**

@@ -58,7 +58,7 @@ export interface CorePlan {
   blockOffsets: number[] | null;
   strides: number[];
   padding: Array<[number, number]>;
-  dataFormat: string;
+  dataFormat: 'NHWC' | 'NCHW' | 'NDHWC';
   /** The window part of a packed filter's cache key. */
   windowKey: string;
 }

@@ -43,6 +43,8 @@ op[Symbol.dispose]();
 async function later(): Promise<Float32Array> { return (await convTransposeAsync(x, w, [1, 8, 8, 1], 2)).data; }
 // @ts-expect-error padding is upper case
 convTranspose(x, w, [1, 8, 8, 1], 2, 'same');
+// @ts-expect-error data formats are upper case
+convTranspose(x, w, [1, 8, 8, 1], 2, 'SAME', 'nhwc');
 // @ts-expect-error data is a float typed array or numbers, not any ArrayLike
 convTranspose({ data: new Int32Array(16), shape: [1, 4, 4, 1] }, w, [1, 8, 8, 1], 2);
 // @ts-expect-error a float64 call does not return a Float32Array
