@@ -2,14 +2,15 @@
 // whose two conv2dTranspose layers are the page's upsampling kernels
 // (bilinear and sharpening, factor 4, as 3-channel filters with the kernel
 // on the diagonal), run with tfjs's own kernels and then with
-// registerTfjsKernels, both times shown. The model is unchanged between the
-// two runs: the plug-in replaces the kernel tfjs runs for the layers.
+// registerTfjsKernels, both times shown, on tfjs's cpu backend and on its
+// wasm backend where the page has started it. The model is unchanged
+// between the two runs: the plug-in replaces the kernel tfjs runs for the
+// layers.
 //
 // It starts after the page's own timings (window.__results.ready), so the
-// two do not share the main thread, and unregisters the plug-in afterwards,
+// two do not share the main thread; it unregisters the plug-in afterwards,
 // so that the page's tfjs columns stay tfjs's own, and puts the page's tfjs
-// backend back. Results for the browser
-// tests: window.__tfjsPanel.
+// backend back. Results for the browser tests: window.__tfjsPanel.
 
 import * as U from './upsample.mjs';
 
@@ -27,11 +28,12 @@ function card() {
   el.innerHTML = `
     <h2>A tfjs model, with and without the plug-in</h2>
     <p class="small">A TensorFlow.js Layers model whose <code>conv2dTranspose</code> layers are the two kernels above
-      (${FACTOR}×, on the picture), run by <code>model.predict</code> on tfjs's cpu backend: first with tfjs's own kernels, then after
+      (${FACTOR}×, on the picture), run by <code>model.predict</code> on tfjs's cpu backend (and its wasm backend when the page
+      has started it): first with tfjs's own kernels, then after
       <code>registerTfjsKernels(tf)</code>, which routes the same layers through this library. The model does not change.</p>
     <table class="timing">
       <thead><tr><th>model.predict</th><th>tfjs kernels</th><th>with the plug-in</th><th>faster</th><th>max |Δ|</th></tr></thead>
-      <tbody><tr id="tp-row"><td>2 layers</td><td class="tfjs">–</td><td class="ours">–</td><td class="ratio">–</td><td class="diff">–</td></tr></tbody>
+      <tbody id="tp-rows"></tbody>
     </table>
     <p class="muted small" id="tp-note">Waiting for the page's own timings…</p>
     <div class="buttons"><button id="tp-run" disabled>Run again</button></div>
@@ -81,23 +83,15 @@ function timePredict(model, x) {
   return { ms: times[(RUNS - 1) >> 1], out };
 }
 
-async function run(el) {
-  const button = el.querySelector('#tp-run');
-  button.disabled = true;
-  const row = el.querySelector('#tp-row');
-  const note = el.querySelector('#tp-note');
+// One backend's row: the model made on it, predicted with tfjs's kernels,
+// then with the plug-in registered on that backend only.
+async function runOn(backend, row, picture, size) {
+  await tf.setBackend(backend);
+  const model = buildModel(size, size, 1.25);
+  const x = tf.tensor4d(picture, [1, size, size, 3]);
   try {
-    await api.init();
-    const previous = tf.getBackend();
-    await tf.setBackend('cpu');
-    const size = 96;
-    const { rgb: picture } = U.makePicture(size);
-    const model = buildModel(size, size, 1.25);
-    const x = tf.tensor4d(picture, [1, size, size, 3]);
-    note.textContent = 'Running with tfjs\'s kernels…';
-    await new Promise((r) => setTimeout(r, 0));
     const own = timePredict(model, x);
-    const plugin = api.registerTfjsKernels(tf, { backends: ['cpu'] });
+    const plugin = api.registerTfjsKernels(tf, { backends: [backend] });
     let ours;
     let stats;
     try {
@@ -112,16 +106,41 @@ async function run(el) {
     row.querySelector('.ours').textContent = `${ours.ms.toFixed(1)} ms`;
     row.querySelector('.ratio').textContent = `${(own.ms / ours.ms).toFixed(1)}×`;
     row.querySelector('.diff').textContent = maxDiff.toExponential(1);
-    note.textContent = `Median of ${RUNS} predicts each, after warm-up, on the page's main thread; x [1, ${size}, ${size}, 3] -> ` +
-      `2 × [1, ${size * FACTOR}, ${size * FACTOR}, 3]. The plug-in computed ${stats.computed.cpu} layer calls and fell back on ${stats.fallbacks.cpu}.`;
+    return { tfjsMs: own.ms, pluginMs: ours.ms, maxDiff, computed: stats.computed[backend], fallbacks: stats.fallbacks[backend] };
+  } finally {
     tf.dispose(x);
     model.dispose();
-    if (previous && previous !== 'cpu') await tf.setBackend(previous); // the page's own choice
-    Object.assign(state, { ready: true, tfjsMs: own.ms, pluginMs: ours.ms, maxDiff, computed: stats.computed.cpu, fallbacks: stats.fallbacks.cpu, runs: (state.runs ?? 0) + 1 });
+  }
+}
+
+async function run(el) {
+  const button = el.querySelector('#tp-run');
+  button.disabled = true;
+  const note = el.querySelector('#tp-note');
+  const previous = tf.getBackend();
+  try {
+    await api.init();
+    // tfjs's cpu backend, and its wasm backend where the page has started it.
+    const backends = ['cpu', ...(tf.findBackend('wasm') ? ['wasm'] : [])];
+    const body = el.querySelector('#tp-rows');
+    body.innerHTML = backends.map((b) => `<tr id="tp-${b}"><td>tfjs ${b}</td><td class="tfjs">…</td><td class="ours">…</td><td class="ratio">–</td><td class="diff">–</td></tr>`).join('');
+    const size = 96;
+    const { rgb: picture } = U.makePicture(size);
+    note.textContent = 'Running…';
+    const results = {};
+    for (const backend of backends) {
+      await new Promise((r) => setTimeout(r, 0)); // let the page draw between rows
+      results[backend] = await runOn(backend, el.querySelector(`#tp-${backend}`), picture, size);
+    }
+    note.textContent = `Median of ${RUNS} predicts each, after warm-up, on the page's main thread; x [1, ${size}, ${size}, 3] -> ` +
+      `2 × [1, ${size * FACTOR}, ${size * FACTOR}, 3]. The plug-in computed ` +
+      backends.map((b) => `${results[b].computed} layer calls on ${b} (${results[b].fallbacks} fell back)`).join(', ') + '.';
+    Object.assign(state, { ready: true, backends: results, runs: (state.runs ?? 0) + 1 });
   } catch (e) {
     note.textContent = `Error: ${e && e.message ? e.message : e}`;
     state.error = String(e && e.stack ? e.stack : e);
   } finally {
+    if (previous && tf.getBackend() !== previous) await tf.setBackend(previous); // the page's own choice
     button.disabled = false;
   }
 }
