@@ -93,15 +93,6 @@ function kernelState(tf) {
   };
 }
 
-// A prediction read back (dataSync), its tensor disposed. Not in tf.tidy:
-// tidy walks what its function returns, a typed array element by element.
-function predictData(tf, model, x) {
-  const y = model.predict(x);
-  const data = y.dataSync();
-  y.dispose();
-  return data;
-}
-
 function median(a) {
   const s = a.slice().sort((x, y) => x - y);
   return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
@@ -123,12 +114,12 @@ async function predictCells(tf, state, models, name, batch, policy) {
         before: async () => {
           await tf.setBackend(backend);
           state.set(plugin);
-          if (plugin) for (let i = 0; i < 2; i++) predictData(tf, model, x);
+          if (plugin) for (let i = 0; i < 2; i++) M.predictData(model, x);
         },
         run: () => {
           state.timer.ms = 0;
           const t = now();
-          predictData(tf, model, x);
+          M.predictData(model, x);
           shares[key].push(state.timer.ms / (now() - t));
         },
       });

@@ -71,4 +71,15 @@ function transposedLayers(model, batch) {
   }));
 }
 
-module.exports = { generator, decoder, inputsFor, transposedLayers, MODELS: { generator, decoder } };
+/**
+ * A prediction read back (dataSync), its tensor disposed. Not in tf.tidy:
+ * tidy walks what its function returns, a typed array element by element.
+ */
+function predictData(model, x) {
+  const y = model.predict(x);
+  const data = y.dataSync();
+  y.dispose();
+  return data;
+}
+
+module.exports = { generator, decoder, inputsFor, transposedLayers, predictData, MODELS: { generator, decoder } };
