@@ -4,14 +4,21 @@
 // longest pause counts from the first interaction, not from page load; a
 // worker script that is not served is named, with the fix.
 //
+// It drives Chromium only, so scripts/test-browser.sh runs it in its
+// Chromium pass and skips it when BROWSER_ENGINES names other engines only.
+//
 //   node --test tests/browser/example-timing.test.mjs   (needs npm run build)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, startServer } from './helpers.mjs';
 
+const engines = (process.env.BROWSER_ENGINES || 'chromium').split(',').map((s) => s.trim());
+const skip = engines.includes('chromium') ? false : 'Chromium not among BROWSER_ENGINES';
+
 let server;
 let browser;
 before(async () => {
+  if (skip) return;
   server = await startServer({ port: 0, isolation: true });
   browser = await launchBrowser();
 });
@@ -20,7 +27,7 @@ after(async () => {
   await server?.close?.();
 });
 
-test('example page: settled warm-up, tfjs wasm and cpu timed, pauses from the first interaction, a missing worker script named', { timeout: 180000 }, async (t) => {
+test('chromium: example page: settled warm-up, tfjs wasm and cpu timed, pauses from the first interaction, a missing worker script named', { skip, timeout: 180000 }, async (t) => {
   const page = await browser.newPage();
   try {
     await page.goto(server.url);
