@@ -24,9 +24,13 @@ using emscripten::val;
 // lists as [len, values...], optional lists as -1 when not given.
 class NumberReader {
  public:
-  explicit NumberReader(const val& numbers) : v_(emscripten::convertJSArrayToNumberVector<double>(numbers)) {}
-  NumberReader(const double* numbers, size_t count) : v_(numbers, numbers + count) {}
-  double next() { return i_ < v_.size() ? v_[i_++] : 0; }
+  explicit NumberReader(const val& numbers)
+      : owned_(emscripten::convertJSArrayToNumberVector<double>(numbers)), v_(owned_.data()), size_(owned_.size()) {}
+  // Numbers already in wasm memory (a prepared run's shapes): read in place.
+  NumberReader(const double* numbers, size_t count) : v_(numbers), size_(count) {}
+  NumberReader(const NumberReader&) = delete;
+  NumberReader& operator=(const NumberReader&) = delete;
+  double next() { return i_ < size_ ? v_[i_++] : 0; }
   std::vector<int64_t> list() {
     const int64_t n = static_cast<int64_t>(next());
     std::vector<int64_t> out;
@@ -34,7 +38,7 @@ class NumberReader {
     return out;
   }
   std::optional<std::vector<int64_t>> optional_list() {
-    if (i_ < v_.size() && v_[i_] < 0) {
+    if (i_ < size_ && v_[i_] < 0) {
       ++i_;
       return std::nullopt;
     }
@@ -42,7 +46,9 @@ class NumberReader {
   }
 
  private:
-  std::vector<double> v_;
+  std::vector<double> owned_;
+  const double* v_;
+  size_t size_;
   size_t i_ = 0;
 };
 
@@ -144,12 +150,18 @@ class PreparedOp : public StatusHolder {
   uintptr_t shapeNumbers() { return reinterpret_cast<uintptr_t>(shape_numbers_); }
   static constexpr int kShapeNumbers = 2 * (1 + 5) + 1;
 
-  int reshape() { return reshape_from(NumberReader(shape_numbers_, kShapeNumbers)); }
+  int reshape() {
+    NumberReader r(shape_numbers_, kShapeNumbers);
+    return reshape_from(r);
+  }
   // The same numbers as a JS array, for shapes of any rank.
-  int reshapeFrom(val numbers) { return reshape_from(NumberReader(numbers)); }
+  int reshapeFrom(val numbers) {
+    NumberReader r(numbers);
+    return reshape_from(r);
+  }
 
  private:
-  int reshape_from(NumberReader r) {
+  int reshape_from(NumberReader& r) {
     if (!op_) return code();
     std::vector<int64_t> input_shape = r.list(), output_shape = r.list();
     const ctw::DType dtype = read_dtype(r);

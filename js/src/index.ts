@@ -283,12 +283,22 @@ export function convTranspose(
 ): Tensor {
   const opName = opNameOf(name);
   const mod = loadedCore(opName);
-  // Filters that are a tfjs tensor (immutable): packed once and kept (tfjs.ts).
-  const cached = preparedForTfjsFilters(filters, { strides, padding, dataFormat, dilations, name });
-  if (cached) try { return cached.run(input, outputShape); } catch { /* the one-call form below reports the error */ }
   const x = toTensor(opName, 'input', input);
+  // Filters that are a tfjs tensor (immutable): packed once and kept (tfjs.ts).
+  // It runs on the arguments as read here; an argument error is worded by
+  // the one-call form below, which reads the same copies.
+  const cached = preparedForTfjsFilters(filters, { strides, padding, dataFormat, dilations, name });
+  let outShape: number[] | null = null;
+  if (cached) {
+    outShape = outputShapeList(opName, outputShape);
+    try {
+      return cached.run(x, outShape);
+    } catch (e) {
+      if (!(e instanceof ArgumentError)) throw e;
+    }
+  }
   const w = toTensor(opName, 'filters', filters);
-  const outShape = outputShapeList(opName, outputShape);
+  outShape ??= outputShapeList(opName, outputShape);
   const args = coreArgs(opName, x, w, outShape, windowArgs(opName, { strides, padding, dataFormat, dilations }));
   // The core's plan of the call: sizes, or the error worded like TensorFlow's.
   const planned = new mod.PlannedCall(args.name, args.padding, args.dataFormat, encodeArgs(args));

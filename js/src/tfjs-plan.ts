@@ -65,7 +65,8 @@ export interface CorePlan {
 
 export type Plan = CorePlan | { kind: 'zeros'; outShape: number[] } | { kind: 'fallback'; reason: string };
 
-function product(shape: readonly number[]): number {
+/** The number of elements of a shape. */
+export function product(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;

@@ -20,7 +20,7 @@ import { ArgumentError, backendInfo, convTranspose, createConvTranspose } from '
 import type { ConvTransposeOptions, PreparedConvTranspose, Tensor } from './index.js';
 import { DEFAULT_CACHE_BYTES, filterCache, isLiveData, isTfjsTensor, setTfjsEngine, tfjsEngine } from './tfjs-cache.js';
 import type { FilterCacheStats } from './tfjs-cache.js';
-import { copyBlock, FALLBACK_REASONS, planCall } from './tfjs-plan.js';
+import { copyBlock, FALLBACK_REASONS, planCall, product } from './tfjs-plan.js';
 import type { ConvDims, CorePlan } from './tfjs-plan.js';
 
 export { FALLBACK_REASONS };
@@ -71,12 +71,6 @@ const OURS = Symbol('conv-transpose-wasm kernel');
 
 function bump(counts: Record<string, number>, key: string): void {
   counts[key] = (counts[key] ?? 0) + 1;
-}
-
-function product(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
 }
 
 // tfjs's wasm backend: its heap, and where a tensor's data starts in it.

@@ -11,14 +11,6 @@
 namespace ctw {
 namespace {
 
-std::string shape_string(const std::vector<int64_t>& v) {
-  std::ostringstream out;
-  out << "[";
-  for (size_t i = 0; i < v.size(); ++i) out << (i ? ", " : "") << v[i];
-  out << "]";
-  return out.str();
-}
-
 uint64_t saturated(long double bytes) { return bytes > 1.8e19L ? UINT64_MAX / 4 : static_cast<uint64_t>(bytes); }
 
 // A run's input and output, and the kernel's scratch on `threads` threads.
@@ -185,8 +177,8 @@ Status check_memory_budget(const ConvTransposeArgs& args, const CallBytes& bytes
   std::ostringstream m;
   m.precision(4);
   m << op_name_or_default(args.name) << ": this call needs " << static_cast<double>(bytes.total()) / (1 << 20)
-    << " MiB (input " << shape_string(args.input_shape) << ", filters " << shape_string(args.filter_shape)
-    << ", output " << shape_string(args.output_shape) << " as " << dtype_name(args.input_dtype) << ", plus "
+    << " MiB (input " << list_string(args.input_shape) << ", filters " << list_string(args.filter_shape)
+    << ", output " << list_string(args.output_shape) << " as " << dtype_name(args.input_dtype) << ", plus "
     << static_cast<double>(bytes.scratch) / (1 << 20) << " MiB of scratch), more than the "
     << static_cast<double>(memory_budget_bytes) / (1 << 20) << " MiB that WebAssembly memory can hold";
   return Status::OutOfMemory(m.str());

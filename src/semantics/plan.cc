@@ -11,14 +11,6 @@ namespace {
 // Element counts must stay exact in a JS number (the API's shapes are numbers).
 constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
 
-std::string list_string(const std::vector<int64_t>& v) {
-  std::ostringstream out;
-  out << "[";
-  for (size_t i = 0; i < v.size(); ++i) out << (i ? ", " : "") << v[i];
-  out << "]";
-  return out.str();
-}
-
 std::string pairs_string(const std::vector<int64_t>& flat) {
   std::ostringstream out;
   out << "[";
@@ -288,6 +280,14 @@ Status plan_window(const Checker& check, const WindowArgs& args, const std::vect
 }
 
 }  // namespace
+
+std::string list_string(const std::vector<int64_t>& v) {
+  std::ostringstream out;
+  out << "[";
+  for (size_t i = 0; i < v.size(); ++i) out << (i ? ", " : "") << v[i];
+  out << "]";
+  return out.str();
+}
 
 FilterArgs filter_args(const ConvTransposeArgs& call) {
   FilterArgs f;

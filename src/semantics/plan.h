@@ -96,6 +96,9 @@ struct ConvTransposePlan {
 
 Status plan_conv_transpose(const ConvTransposeArgs& args, ConvTransposePlan* plan);
 
+// How every message of the core prints a list of integers: "[1, 8, 8, 3]".
+std::string list_string(const std::vector<int64_t>& v);
+
 // The prepared operator's half of the plan: what the filters and the window
 // options (strides, dilations, padding form, data_format) decide, with N from
 // the filters' rank. Fills spatial_rank, channels_first, dtype, filter_size,

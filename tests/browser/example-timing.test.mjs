@@ -10,10 +10,9 @@
 //   node --test tests/browser/example-timing.test.mjs   (needs npm run build)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, startServer } from './helpers.mjs';
+import { chromiumOnlySkip, launchBrowser, startServer } from './helpers.mjs';
 
-const engines = (process.env.BROWSER_ENGINES || 'chromium').split(',').map((s) => s.trim());
-const skip = engines.includes('chromium') ? false : 'Chromium not among BROWSER_ENGINES';
+const skip = chromiumOnlySkip;
 
 let server;
 let browser;

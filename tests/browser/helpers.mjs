@@ -22,6 +22,12 @@ const withTimeout = (promise, ms) =>
  * (Playwright's own page API). The browser tests use engines.mjs instead,
  * whose pages are the same in every engine.
  */
+// For the tests that drive Chromium alone (launchBrowser): scripts/test-browser.sh
+// runs tests/browser/ once per engine with BROWSER_ENGINES set to it, so these
+// run in the Chromium pass and are skipped (with this reason) in the others.
+const engines = (process.env.BROWSER_ENGINES || 'chromium').split(',').map((s) => s.trim());
+export const chromiumOnlySkip = engines.includes('chromium') ? false : 'Chromium not among BROWSER_ENGINES';
+
 export async function launchBrowser() {
   const { chromium } = require('playwright-core');
   const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS });

@@ -49,15 +49,7 @@ function ulp16(dtype, v) {
   return 2 ** (Math.max(e, emin) - frac);
 }
 
-function typed(values, dtype) {
-  if (dtype === 'float32') return Float32Array.from(values);
-  if (dtype === 'float64') return Float64Array.from(values);
-  return R.encodeArray(values, dtype);
-}
-function decoded(data, dtype) {
-  if (dtype === 'float32' || dtype === 'float64') return Float64Array.from(data);
-  return R.decodeArray(data, dtype);
-}
+const { typed, decoded } = R;
 
 // Value distributions: uniform in [-1, 1); all positive (no cancellation, the
 // worst case for error growth relative to the result); and mixed magnitudes

@@ -35,15 +35,7 @@ function heap() {
 const DTYPES = ['float32', 'float64', 'float16', 'bfloat16'];
 
 // Typed data of case c for dtype, and the float64 values the reference sees.
-function typed(values, dtype) {
-  if (dtype === 'float32') return Float32Array.from(values);
-  if (dtype === 'float64') return Float64Array.from(values);
-  return R.encodeArray(values, dtype);
-}
-function decoded(data, dtype) {
-  if (dtype === 'float32' || dtype === 'float64') return Float64Array.from(data);
-  return R.decodeArray(data, dtype);
-}
+const { typed, decoded } = R;
 function tolFor(dtype, absSum) {
   return { float32: R.f32Tol, float64: R.f64Tol, float16: R.f16Tol, bfloat16: R.bf16Tol }[dtype](absSum);
 }

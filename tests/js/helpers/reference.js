@@ -530,7 +530,21 @@ function describeCase(c) {
   );
 }
 
+// Typed data of `values` in `dtype` (16-bit types as their bits), and the
+// float64 values a typed array of `dtype` holds.
+function typed(values, dtype) {
+  if (dtype === 'float32') return Float32Array.from(values);
+  if (dtype === 'float64') return Float64Array.from(values);
+  return encodeArray(values, dtype);
+}
+function decoded(data, dtype) {
+  if (dtype === 'float32' || dtype === 'float64') return Float64Array.from(data);
+  return decodeArray(data, dtype);
+}
+
 module.exports = {
+  typed,
+  decoded,
   prod,
   rowMajorStrides,
   splitShape,
