@@ -122,7 +122,8 @@ export function onnxPadsFor(inSize, outSize, k, s, d, padding) {
 }
 
 /**
- * TF filters [k..., Cout, Cin] (flat, row-major) -> ONNX W [Cin, Cout, k...].
+ * TF filters [k..., Cout, Cin] (flat, row-major) -> ONNX W [Cin, Cout, k...]
+ * (grouped filters: Cout is the output channels of one group).
  */
 export function tfFilterToOnnx(data, kernel, cout, cin) {
   const kProd = kernel.reduce((a, b) => a * b, 1);
@@ -140,12 +141,16 @@ export function tfFilterToOnnx(data, kernel, cout, cin) {
 
 /**
  * A ModelProto with one ConvTranspose node: input "x" [N, Cin, spatial...],
- * initializer "w" [Cin, Cout, k...], output "y" [N, Cout, outSpatial...].
+ * initializer "w" [Cin, Cout / group, k...] (and "b" [Cout] with a bias),
+ * output "y" [N, Cout, outSpatial...], then an activation node when
+ * spec.activation names one ('Relu', 'Sigmoid').
  * spec: { batch, inSpatial, outSpatial, kernel, strides, dilations, cin, cout,
- *         padding: 'SAME' | 'VALID', filters: Float32Array in TF layout }
+ *         padding: 'SAME' | 'VALID', filters: Float32Array in TF layout
+ *         ([k..., Cout / group, Cin]), group?, bias?: Float32Array, activation? }
  */
 export function buildConvTransposeModel(spec) {
   const { batch, inSpatial, outSpatial, kernel, strides, dilations, cin, cout, padding } = spec;
+  const group = spec.group ?? 1;
   const rank = kernel.length;
   const begins = [];
   const ends = [];
@@ -156,12 +161,15 @@ export function buildConvTransposeModel(spec) {
     ends.push(p.end);
     outPads.push(p.outPad);
   }
-  const w = tfFilterToOnnx(spec.filters, kernel, cout, cin);
+  const w = tfFilterToOnnx(spec.filters, kernel, cout / group, cin);
+  const convOut = spec.activation ? 'z' : 'y';
 
   const node = new Writer()
     .string(1, 'x')
-    .string(1, 'w')
-    .string(2, 'y')
+    .string(1, 'w');
+  if (spec.bias) node.string(1, 'b');
+  node
+    .string(2, convOut)
     .string(3, 'conv_transpose')
     .string(4, 'ConvTranspose')
     .message(5, attrString('auto_pad', 'NOTSET'))
@@ -170,12 +178,17 @@ export function buildConvTransposeModel(spec) {
     .message(5, attrInts('dilations', dilations))
     .message(5, attrInts('pads', [...begins, ...ends]))
     .message(5, attrInts('output_padding', outPads))
-    .message(5, attrInt('group', 1));
+    .message(5, attrInt('group', group));
 
-  const graph = new Writer()
-    .message(1, node)
+  const graph = new Writer().message(1, node);
+  if (spec.activation) {
+    graph.message(1, new Writer().string(1, 'z').string(2, 'y').string(3, 'activation').string(4, spec.activation));
+  }
+  graph
     .string(2, 'conv_transpose_bench')
-    .message(5, tensorProto('w', [cin, cout, ...kernel], w))
+    .message(5, tensorProto('w', [cin, cout / group, ...kernel], w));
+  if (spec.bias) graph.message(5, tensorProto('b', [cout], spec.bias));
+  graph
     .message(11, valueInfo('x', [batch, cin, ...inSpatial]))
     .message(12, valueInfo('y', [batch, cout, ...outSpatial]));
 

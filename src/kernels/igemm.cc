@@ -185,10 +185,14 @@ void run_item(void* context, size_t item_index, int thread_index) {
       }
     }
   } else if (epilogue) {
-    for (int64_t local = 0; local < pixels; ++local) {
-      for (int64_t nb = block_begin; nb < block_end; ++nb) {
-        const ChannelBlock cb = channel_block<T>(p, nb);
-        job.epilogue.channels(rows[local] + cb.first_channel * channel_stride, cb.nr, cb.first_channel,
+    // The item's channels of one group are consecutive: one span per group and pixel.
+    for (int64_t nb = block_begin; nb < block_end;) {
+      const ChannelBlock first = channel_block<T>(p, nb);
+      ChannelBlock last = first;
+      while (++nb < block_end && channel_block<T>(p, nb).group == first.group) last = channel_block<T>(p, nb);
+      const int64_t count = last.first_channel + last.nr - first.first_channel;
+      for (int64_t local = 0; local < pixels; ++local) {
+        job.epilogue.channels(rows[local] + first.first_channel * channel_stride, count, first.first_channel,
                               channel_stride);
       }
     }
