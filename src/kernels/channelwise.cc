@@ -10,11 +10,15 @@
 // channel e side by side: input channels go in the vector lanes, read
 // contiguously from a channels-last input pixel and from the filters' own
 // [tap][out / groups][in] layout (the packing only converts to the compute
-// type). Per output pixel the kernel sums those products over the taps
-// into b x in accumulators (registers, a few vectors at a time, then a
-// small per-thread row), and output channel g * b + j adds the a
-// accumulators of its group. A GEMM would run a * b long dot products per
-// group: with a or b of 1 its tiles would be mostly empty lanes.
+// type, and the one-call form reads float filters where they are). Per
+// output pixel and j, short groups (depthwise) sum those products over the
+// taps for every input channel at once (registers, a few vectors at a time,
+// then a small per-thread row) and output channel g * b + j adds its
+// group's a sums; long groups run a dot product per output channel along
+// the group's input channels. A GEMM would run a * b long dot products per
+// group: with a or b of 1 its tiles would be mostly empty lanes; and with
+// every weight used once or twice (a 1x1 latent projected to 4x4), packing
+// the filters would cost more than the products.
 //
 // The work follows the output phases (phases.h) like the igemm kernel: a
 // work item is a block of one phase's pixels; taps outside the input are
@@ -48,14 +52,43 @@ struct alignas(kCacheLine) Job {
   EpilogueOp<T> epilogue;
 };
 
-// sums[j * cin + e] = sum over the live taps of x_t[e] * w_t[j * cin + e].
+// One output pixel's values (values[g * b + jo], g < groups, jo < b) from
+// its live taps: x[t] the tap's input pixel, w[t] the tap's filters
+// [out / groups][in]. a, b: input and output channels per group.
 template <typename T>
-void tap_sums(const T* const* x, const T* const* w, int live, int64_t cin, int64_t b, T* sums) {
+void pixel_values(const T* const* x, const T* const* w, int live, int64_t cin, int64_t groups, int64_t a,
+                  int64_t b, T* sums, T* values) {
   typedef Vec<T> V;
   constexpr int L = Vec16<T>::kLanes;
-  for (int64_t j = 0; j < b; ++j) {
-    T* s = sums + j * cin;
-    const int64_t wj = j * cin;
+  if (a >= 2 * L) {
+    // Long groups: lanes along each group's input channels, a dot product
+    // per output channel, its lanes added once.
+    for (int64_t g = 0; g < groups; ++g) {
+      for (int64_t jo = 0; jo < b; ++jo) {
+        V acc0{}, acc1{};
+        T tail = 0;
+        for (int t = 0; t < live; ++t) {
+          const T* xt = x[t] + g * a;
+          const T* wt = w[t] + jo * cin + g * a;
+          int64_t e = 0;
+          for (; e + 2 * L <= a; e += 2 * L) {
+            acc0 += load_vec(xt + e) * load_vec(wt + e);
+            acc1 += load_vec(xt + e + L) * load_vec(wt + e + L);
+          }
+          for (; e < a; ++e) tail += xt[e] * wt[e];
+        }
+        const V acc = acc0 + acc1;
+        T v = tail;
+        for (int l = 0; l < L; ++l) v += acc[l];
+        values[g * b + jo] = v;
+      }
+    }
+    return;
+  }
+  // Short groups (depthwise): lanes across every input channel, then each
+  // group's a sums added.
+  for (int64_t jo = 0; jo < b; ++jo) {
+    const int64_t wj = jo * cin;
     int64_t e = 0;
     for (; e + 4 * L <= cin; e += 4 * L) {
       V a0{}, a1{}, a2{}, a3{};
@@ -67,20 +100,26 @@ void tap_sums(const T* const* x, const T* const* w, int live, int64_t cin, int64
         a2 += load_vec(xt + 2 * L) * load_vec(wt + 2 * L);
         a3 += load_vec(xt + 3 * L) * load_vec(wt + 3 * L);
       }
-      store_vec(s + e, a0);
-      store_vec(s + e + L, a1);
-      store_vec(s + e + 2 * L, a2);
-      store_vec(s + e + 3 * L, a3);
+      store_vec(sums + e, a0);
+      store_vec(sums + e + L, a1);
+      store_vec(sums + e + 2 * L, a2);
+      store_vec(sums + e + 3 * L, a3);
     }
     for (; e + L <= cin; e += L) {
       V a0{};
       for (int t = 0; t < live; ++t) a0 += load_vec(x[t] + e) * load_vec(w[t] + wj + e);
-      store_vec(s + e, a0);
+      store_vec(sums + e, a0);
     }
     for (; e < cin; ++e) {
       T a0 = 0;
       for (int t = 0; t < live; ++t) a0 += x[t][e] * w[t][wj + e];
-      s[e] = a0;
+      sums[e] = a0;
+    }
+    for (int64_t g = 0; g < groups; ++g) {
+      const T* s = sums + g * a;
+      T v = s[0];
+      for (int64_t ji = 1; ji < a; ++ji) v += s[ji];
+      values[g * b + jo] = v;
     }
   }
 }
@@ -99,8 +138,8 @@ void run_item(void* context, size_t item_index, int thread_index) {
   void* slice = job.scratch->threads.slice(thread_index);
   const T** x = slice_array<const T*>(slice, kp.slice_offsets[kTapInputs]);
   const T** w = slice_array<const T*>(slice, kp.slice_offsets[kTapWeights]);
-  T* sums = slice_array<T>(slice, kp.slice_offsets[kSums]);  // b x cin, then the pixel's cout values
-  T* values = sums + b * cin;
+  T* sums = slice_array<T>(slice, kp.slice_offsets[kSums]);  // cin sums, then the pixel's cout values
+  T* values = sums + cin;
   const int64_t out_plane = p.output_spatial();
   const int64_t channel_step = p.channels_first ? out_plane : 1;
 
@@ -118,17 +157,7 @@ void run_item(void* context, size_t item_index, int thread_index) {
       w[live] = job.weights + group.filter_taps[t] * b * cin;
       ++live;
     }
-    tap_sums<T>(x, w, live, cin, b, sums);
-    // Output channel g * b + jo adds its group's a input-channel sums.
-    const int64_t groups = p.groups;
-    for (int64_t g = 0; g < groups; ++g) {
-      for (int64_t jo = 0; jo < b; ++jo) {
-        const T* s = sums + jo * cin + g * a;
-        T v = s[0];
-        for (int64_t ji = 1; ji < a; ++ji) v += s[ji];
-        values[g * b + jo] = v;
-      }
-    }
+    pixel_values<T>(x, w, live, cin, p.groups, a, b, sums, values);
     if (!job.epilogue.identity()) job.epilogue.channels(values, cout, 0, 1);
     const int64_t od = phase.first[0] + jd * p.stride[0];
     const int64_t oh = phase.first[1] + jh * p.stride[1];
@@ -193,7 +222,7 @@ ScratchSizes ChannelwiseKernel::reshape(const ConvTransposePlan& plan, int max_t
   const size_t taps = static_cast<size_t>(std::max(max_taps, 1));
   offsets[kTapInputs] = layout.add<const void*>(taps);
   offsets[kTapWeights] = layout.add<const void*>(taps);
-  const size_t sums = static_cast<size_t>(plan.group_output_channels() * plan.input_channels + plan.output_channels);
+  const size_t sums = static_cast<size_t>(plan.input_channels + plan.output_channels);
   offsets[kSums] = elem == sizeof(double) ? layout.add<double>(sums) : layout.add<float>(sums);
   if (kp) {
     kp->slice_offsets = offsets;

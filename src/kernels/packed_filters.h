@@ -45,7 +45,7 @@ class PackedFilters {
   PackedFilters(const PackedFilters&) = delete;
   PackedFilters& operator=(const PackedFilters&) = delete;
   ~PackedFilters() {
-    std::free(data);
+    if (owns_data) std::free(data);
     std::free(bias);
   }
 
@@ -62,6 +62,9 @@ class PackedFilters {
   // may hold no tap (taps == 0); its phase is then all zeros.
   std::vector<Group> groups;
   void* data = nullptr;  // compute type: double for float64, float otherwise
+  // False when data is the caller's filters themselves (a kernel that reads
+  // them in their own layout, in a call they outlive).
+  bool owns_data = true;
   // The epilogue's bias, one per output channel in the compute type, when
   // the plan's epilogue has one; kept beside the filters it belongs to.
   void* bias = nullptr;

@@ -66,7 +66,10 @@ Status ConvTransposeOp::pack(const void* filters, const double* bias, ThreadPool
     });
   }
   group_taps(filter_plan_, packed.get());
-  if (!packed->groups.empty()) {
+  if (filters_outlive_ && reads_filters_in_place(kind_, filter_plan_)) {
+    packed->data = const_cast<void*>(filters);
+    packed->owns_data = false;
+  } else if (!packed->groups.empty()) {
     const int64_t elements =
         with_kernel(kind_, [&](auto k) { return decltype(k)::packed_elements(filter_plan_); });
     if (!allocate_packed_data(filter_plan_, elements, packed.get())) {
@@ -167,14 +170,16 @@ Status ConvTransposeOp::run(const void* input, void* output, ThreadPool* pool) {
 }
 
 CallBytes one_call_bytes(const ConvTransposePlan& plan, int threads) {
-  const KernelKind kind = choose_kernel(plan);
+  const KernelKind kind = choose_one_call_kernel(plan);
   ScratchSizes scratch;
   int64_t packed = 0;
   if (computes(plan)) {
     // Before packing, a phase's taps are at most all of the filters' taps.
     const int max_taps = static_cast<int>(std::min<int64_t>(plan.filter_spatial(), 1 << 30));
     scratch = with_kernel(kind, [&](auto k) { return decltype(k)::reshape(plan, max_taps, nullptr); });
-    packed = with_kernel(kind, [&](auto k) { return decltype(k)::packed_elements(plan); });
+    if (!reads_filters_in_place(kind, plan)) {
+      packed = with_kernel(kind, [&](auto k) { return decltype(k)::packed_elements(plan); });
+    }
   }
   CallBytes b = run_bytes(plan, scratch, threads);
   b.tensors = saturated(b.tensors + static_cast<long double>(plan.filter_elements) * dtype_size(plan.dtype));
@@ -198,7 +203,8 @@ Status conv_transpose(const std::string& name, const ConvTransposePlan& plan, co
                       const void* filters, void* output, ThreadPool* pool, const double* bias) {
   // The operator lives on the stack for the one call.
   ConvTransposeOp op;
-  Status s = op.init(name, plan, KernelKind::kAuto);
+  op.filters_outlive_ = true;
+  Status s = op.init(name, plan, choose_one_call_kernel(plan));
   if (s.ok()) s = op.pack(filters, bias, pool);
   if (s.ok()) s = op.reshape_plan(plan, nullptr, 0, thread_count(pool));
   if (s.ok()) s = op.run(input, output, pool);

@@ -78,6 +78,9 @@ class ConvTransposeOp {
   Status allocate_scratch(int threads);
 
   std::string name_;               // as given (empty: "conv_transpose")
+  // The filters outlive the operator (the one-call form): a kernel that
+  // reads them in their own layout reads them in place.
+  bool filters_outlive_ = false;
   FilterArgs filter_args_;         // for plans of later shapes
   ConvTransposePlan filter_plan_;  // the filter half (plan_filters)
   KernelKind kind_ = KernelKind::kIgemm;

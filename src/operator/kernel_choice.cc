@@ -53,6 +53,18 @@ KernelKind choose_kernel(const ConvTransposePlan& plan) {
   return plan.input_channels >= at_least ? KernelKind::kDot : KernelKind::kPixels;
 }
 
+KernelKind choose_one_call_kernel(const ConvTransposePlan& plan) {
+  if (plan.output_channels > kNarrowMaxChannels &&
+      plan_macs(plan) <= kMaxUsesToReadInPlace * static_cast<double>(plan.filter_elements)) {
+    return KernelKind::kChannelwise;
+  }
+  return choose_kernel(plan);
+}
+
+bool reads_filters_in_place(KernelKind kernel, const ConvTransposePlan& plan) {
+  return kernel == KernelKind::kChannelwise && dtype_size(plan.dtype) == compute_bytes(plan.dtype);
+}
+
 bool kernel_serves(KernelKind kernel, const ConvTransposePlan& plan) {
   switch (kernel) {
     case KernelKind::kAuto:

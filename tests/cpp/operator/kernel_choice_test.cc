@@ -54,3 +54,36 @@ TEST(Kernel, KernelChoice) {
 }
 
 }  // namespace
+
+namespace {
+
+// The one-call form on filters that outweigh the work (a 1x1 latent
+// projected to 4x4: each weight used once) reads them in place with the
+// channelwise kernel: no packed copy in its memory budget, the reference's
+// result; the prepared form still packs for its own choice.
+TEST(Kernel, OneCallReadsHeavyFiltersInPlace) {
+  for (DType t : kAllTypes) {
+    Rng rng(3100);
+    Problem pr;
+    ASSERT_TRUE(make_problem(make_spec(2, false, t, 1, 64, 24, {1, 1}, {4, 4}, {1, 1}, {1, 1}, "VALID"), rng, &pr,
+                             false));
+    const ConvTransposePlan& p = pr.plan;
+    EXPECT_EQ(ctw::choose_kernel(p), ctw::KernelKind::kIgemm);
+    EXPECT_EQ(ctw::choose_one_call_kernel(p), ctw::KernelKind::kChannelwise);
+    const bool in_place = ctw::dtype_size(t) == ctw::compute_bytes(t);
+    EXPECT_EQ(ctw::reads_filters_in_place(ctw::KernelKind::kChannelwise, p), in_place);
+    const uint64_t filter_bytes = static_cast<uint64_t>(p.filter_elements) * ctw::compute_bytes(t);
+    if (in_place) EXPECT_LT(ctw::one_call_bytes(p, 1).scratch, filter_bytes);
+    else EXPECT_GE(ctw::one_call_bytes(p, 1).scratch, filter_bytes);
+    check_problem(pr);
+    if (HasFatalFailure()) return;
+  }
+  // Wider inputs use each weight more often: packing pays again.
+  Rng rng(3101);
+  Problem pr;
+  ASSERT_TRUE(make_problem(make_spec(2, false, DType::kFloat32, 1, 64, 24, {3, 3}, {4, 4}, {1, 1}, {1, 1}, "VALID"),
+                           rng, &pr, false));
+  EXPECT_EQ(ctw::choose_one_call_kernel(pr.plan), ctw::KernelKind::kIgemm);
+}
+
+}  // namespace
