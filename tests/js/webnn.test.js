@@ -341,3 +341,47 @@ test('each option and argument property is read once', () => {
   expect(reads['options.strides']).toBe(1);
   expect(reads['input.data']).toBe(1);
 });
+
+test('tsc --strict: results typed by the dtype, option names and layouts checked', () => {
+  const { execFileSync } = require('child_process');
+  const fs = require('fs');
+  const os = require('os');
+  const path = require('path');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ctw-webnn-types-'));
+  try {
+    const entry = JSON.stringify(path.join(ROOT, 'dist', 'index.js'));
+    fs.writeFileSync(path.join(dir, 'use.ts'), `import { convTranspose2d, onnxConvTranspose, onnxConvTransposeOptions } from ${entry};
+import type { ConvTranspose2dOptions } from ${entry};
+const x = { data: new Float32Array(16), shape: [1, 1, 4, 4] };
+const w = { data: new Float32Array(9), shape: [1, 1, 3, 3] };
+const f: Float32Array = convTranspose2d(x, w, { strides: [2, 2], outputPadding: [1, 1], inputLayout: 'nchw', filterLayout: 'hwoi' }).data;
+const h: Uint16Array = convTranspose2d({ data: new Uint16Array(16), shape: [1, 1, 4, 4], dtype: 'float16' }, w).data;
+const o: ConvTranspose2dOptions = onnxConvTransposeOptions([1, 1, 4, 4], [1, 1, 3, 3], { pads: [1, 1, 1, 1], auto_pad: 'NOTSET' });
+const y = onnxConvTranspose(x, w, { strides: [2, 2] }, { data: new Float32Array(1), shape: [1] });
+convTranspose2d(x, w, { activation: { type: 'clamp', min: 0, max: 1 }, groups: 1, label: 'up' });
+// @ts-expect-error layouts are lower case
+convTranspose2d(x, w, { inputLayout: 'NCHW' });
+// @ts-expect-error no such filter layout
+convTranspose2d(x, w, { filterLayout: 'oihw' });
+// @ts-expect-error WebNN's padding is a list of four numbers
+convTranspose2d(x, w, { padding: 'same' });
+// @ts-expect-error auto_pad is upper case
+onnxConvTranspose(x, w, { auto_pad: 'same_upper' });
+declare const console: { log(...values: unknown[]): void };
+console.log(f, h, o, y);
+`);
+    fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { target: 'es2022', lib: ['es2022'], module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, types: [], skipLibCheck: false },
+      files: ['use.ts'],
+    }));
+    let out = '';
+    try {
+      execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { encoding: 'utf8' });
+    } catch (e) {
+      out = `${e.stdout}${e.stderr}`;
+    }
+    expect(out).toBe('');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
