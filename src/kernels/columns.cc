@@ -32,6 +32,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "kernels/epilogue.h"
 #include "kernels/kernel.h"
 #include "kernels/output_store.h"
 #include "microkernels/igemm_tile.h"
@@ -86,21 +87,26 @@ struct alignas(kCacheLine) Job {
   const T* packed;
   bool finite;
   void* output;
+  EpilogueOp<T> epilogue;
 };
 
-// Stores a tile's values (tile[i][j]: macro pixel q0 + i, value n0 + j),
-// dropping columns outside the output and values past the last channel.
+// Stores a tile's values (tile[i][j]: macro pixel q0 + i, value n0 + j)
+// through the epilogue, dropping columns outside the output and values past
+// the last channel.
 // out0 is the output index of the row's column 0, channel 0 (output_index).
 // Channels last, a macro pixel's values are one contiguous span of the
 // output (16-bit types rounded a tile at a time); channels first, each value
 // is stored on its own, a plane apart per channel.
 template <typename T, DType D>
-void store_tile(const Job<T>& job, int64_t out0, int64_t q0, int mr, int64_t n0, const T* tile) {
+void store_tile(const Job<T>& job, int64_t out0, int64_t q0, int mr, int64_t n0, T* tile) {
   constexpr int MR = TileShape<T>::kMR;
   constexpr int NR = TileShape<T>::kNR;
   const ConvTransposePlan& p = job.kp->plan;
   const int64_t cout = p.output_channels, width = p.output_size[2];
   const int64_t nr = std::min<int64_t>(NR, job.cols.values - n0);
+  if (!job.epilogue.identity()) {
+    for (int i = 0; i < mr; ++i) job.epilogue.cycled(tile + i * NR, nr, n0, cout);
+  }
   // 16-bit outputs: the tile's rows (contiguous, NR apart) rounded in one go.
   constexpr bool kSixteenBit = D == DType::kFloat16 || D == DType::kBFloat16;
   uint16_t bits[kSixteenBit ? MR * NR : 1];
@@ -223,8 +229,12 @@ void run_item(void* context, size_t item, int thread_index) {
                           out);
           }
         }
+        if (straight && !job.epilogue.identity()) {
+          for (int i = 0; i < MR; ++i) job.epilogue.cycled(tile_rows[i], nr, n0, p.output_channels);
+        }
         if constexpr (!kDirect) {
           if (packed16) {
+            if (!job.epilogue.identity()) job.epilogue.cycled(tile, MR * nr, 0, p.output_channels);
             float_to_16bit_span(tile, static_cast<uint16_t*>(job.output) + first_value,
                                 MR * nr, D == DType::kFloat16);
             continue;
@@ -265,6 +275,7 @@ bool run_typed(const KernelPlan& kp, const KernelScratch& scratch, const void* i
   job.packed = static_cast<const T*>(kp.packed->data);
   job.finite = kp.packed->finite;
   job.output = output;
+  job.epilogue = epilogue_of<T>(p, kp.packed->bias);
   void* owned = nullptr;
   job.input = channels_last_input<T>(p, input, p.input_channels, pool, &owned);
   if (!job.input && p.input_elements > 0) return false;

@@ -27,6 +27,7 @@
 #include <cstring>
 #include <utility>
 
+#include "kernels/epilogue.h"
 #include "kernels/narrow_rows.h"
 #include "microkernels/dot_tile.h"
 #include "microkernels/lane_sums.h"
@@ -43,20 +44,29 @@ int64_t lanes_of(DType t) {
 // Input channels per pixel in the kernel's input and filters: a whole number of vectors.
 int64_t padded_channels(const ConvTransposePlan& p) { return round_up(p.input_channels, lanes_of(p.dtype)); }
 
-// Stores pixel o's CO channel sums (channel c at o + c * channel_step).
+// Stores pixel o's CO channel sums (channel c at o + c * channel_step)
+// through the epilogue.
 template <DType D, int CO>
-inline void store_pixel(void* out, int64_t o, int64_t channel_step, const Vec<float> (&acc)[CO]) {
-  store_lanes<D, CO>(out, o, channel_step, lane_sums<CO>(acc));
+inline void store_pixel(void* out, int64_t o, int64_t channel_step, const Vec<float> (&acc)[CO],
+                        const EpilogueOp<float>& epilogue) {
+  Vec<float> sums = lane_sums<CO>(acc);
+  if (!epilogue.identity()) {
+    unroll<CO>([&](auto c) { sums[c.value] += epilogue.bias_of(c); });
+    sums = epilogue.activate_vec(sums);
+  }
+  store_lanes<D, CO>(out, o, channel_step, sums);
 }
 template <DType D, int CO>
-inline void store_pixel(void* out, int64_t o, int64_t channel_step, const Vec<double> (&acc)[CO]) {
-  unroll<CO>([&](auto c) { store_output<D>(out, o + c * channel_step, lane_sum(acc[c])); });
+inline void store_pixel(void* out, int64_t o, int64_t channel_step, const Vec<double> (&acc)[CO],
+                        const EpilogueOp<double>& epilogue) {
+  unroll<CO>([&](auto c) { store_output<D>(out, o + c * channel_step, epilogue(lane_sum(acc[c]), c)); });
 }
 
 template <typename T>
 struct DotJob : NarrowJob {
   const T* input;  // channels last, cp elements per pixel
   int64_t cp;
+  EpilogueOp<T> epilogue;
 };
 
 // One phase's pixels on the segment's row, in tiles of MR.
@@ -142,7 +152,7 @@ void DotRows<T>::phase_row(const Job& job, const RowSegment& seg, const Phase& p
       }
     }
     unroll<MR>([&](auto m) {
-      if (m < valid) store_pixel<D, CO>(job.output, out0 + (j0 + m) * pixel_step, channel_step, acc[m]);
+      if (m < valid) store_pixel<D, CO>(job.output, out0 + (j0 + m) * pixel_step, channel_step, acc[m], job.epilogue);
     });
   }
 }
@@ -154,6 +164,7 @@ bool run_typed(const KernelPlan& kp, const KernelScratch& scratch, const void* i
   job.scratch = &scratch;
   job.output = output;
   job.cp = padded_channels(kp.plan);
+  job.epilogue = epilogue_of<T>(kp.plan, kp.packed->bias);
   void* owned = nullptr;
   job.input = channels_last_input<T>(kp.plan, input, job.cp, pool, &owned);
   if (!job.input && kp.plan.input_elements > 0) return false;

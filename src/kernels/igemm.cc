@@ -2,15 +2,19 @@
 // (phase pixels x output channels, over taps x input channels), with output
 // channels in the vector lanes of the microkernels/igemm_tile.h tiles.
 //
-// Filters are packed per tap group as [channel block][tap][in][NR]. A work
-// item is (phase, batch, pixel block, channel blocks); it builds its
-// indirection (a pointer to the input pixel each tap reads for each output
-// pixel, or to a zero row) and runs the micro-kernel over cache-sized K
-// blocks.
+// Channel groups are independent GEMMs side by side: a channel block is NR
+// output channels of one group, over that group's input channels (its K),
+// and the blocks of every group form one dimension of the work. Filters are
+// packed per tap group as [channel block][tap][group's in][NR]. A work item
+// is (phase, batch, pixel block, channel blocks); it builds its indirection
+// (a pointer to the input pixel each tap reads for each output pixel, or to
+// a zero row), runs the micro-kernel over cache-sized K blocks, and applies
+// the epilogue to its values while they are in cache.
 #include <algorithm>
 #include <cstring>
 #include <type_traits>
 
+#include "kernels/epilogue.h"
 #include "kernels/kernel.h"
 #include "microkernels/igemm_tile.h"
 #include "runtime/input_layout.h"
@@ -46,7 +50,22 @@ struct alignas(kCacheLine) Job {
   uint16_t* output16;
   bool half;  // float16 (else bfloat16)
   const T* zero;  // a row of input_channels zeros (shared scratch)
+  EpilogueOp<T> epilogue;
 };
+
+// Channel block nb: NR output channels of group nb / blocks_per_group.
+struct ChannelBlock {
+  int64_t group, first_channel;  // the block's first output channel
+  int nr;                        // its real channels (<= NR)
+};
+template <typename T>
+ChannelBlock channel_block(const ConvTransposePlan& p, int64_t nb) {
+  constexpr int64_t NR = TileShape<T>::kNR;
+  const int64_t cout_g = p.group_output_channels();
+  const int64_t per_group = (cout_g + NR - 1) / NR;
+  const int64_t g = nb / per_group, local = nb % per_group;
+  return {g, g * cout_g + local * NR, static_cast<int>(std::min<int64_t>(NR, cout_g - local * NR))};
+}
 
 template <typename T>
 void run_item(void* context, size_t item_index, int thread_index) {
@@ -63,7 +82,7 @@ void run_item(void* context, size_t item_index, int thread_index) {
   const Phase& phase = kp.phases[item.part];
   const PackedFilters::Group& group = kp.packed->groups[phase.group];
   const int taps = group.taps;
-  const int64_t cin = p.input_channels, cout = p.output_channels;
+  const int64_t cin = p.input_channels, cout = p.output_channels, cin_g = p.group_input_channels();
   const int64_t pixels = pixel_end - pixel_begin;
   const int64_t tiles = (pixels + MR - 1) / MR;
   void* slice = job.scratch->threads.slice(thread_index);
@@ -109,52 +128,68 @@ void run_item(void* context, size_t item_index, int thread_index) {
     }
   }
 
-  // K blocks: whole taps when the input channels are few, else slices of one tap's channels.
-  const int64_t ci_chunk = std::max<int64_t>(1, std::min(cin, kIgemmKBlock));
-  const int taps_per_block = ci_chunk < cin ? 1 : static_cast<int>(std::max<int64_t>(1, kIgemmKBlock / ci_chunk));
+  // K blocks: whole taps when the group's input channels are few, else
+  // slices of one tap's channels.
+  const int64_t ci_chunk = std::max<int64_t>(1, std::min(cin_g, kIgemmKBlock));
+  const int taps_per_block = ci_chunk < cin_g ? 1 : static_cast<int>(std::max<int64_t>(1, kIgemmKBlock / ci_chunk));
   const T* packed_group = static_cast<const T*>(kp.packed->data) + group.offset;
-  const size_t w_tap_stride = static_cast<size_t>(cin * NR);
+  const size_t w_tap_stride = static_cast<size_t>(cin_g * NR);
   T* tile_rows[MR];
   for (int64_t nb = block_begin; nb < block_end; ++nb) {
-    const int nr = static_cast<int>(std::min<int64_t>(NR, cout - nb * NR));
-    // The float32 tile of a 16-bit output starts at the item's first channel block.
-    const int64_t first_block = job.output16 ? block_begin : 0;
-    const size_t channel_offset = static_cast<size_t>((nb - first_block) * NR) * channel_stride;
+    const ChannelBlock cb = channel_block<T>(p, nb);
+    const int nr = cb.nr;
+    // The float32 tile of a 16-bit output holds the item's blocks NR apart.
+    const size_t channel_offset =
+        job.output16 ? static_cast<size_t>((nb - block_begin) * NR) : static_cast<size_t>(cb.first_channel) * channel_stride;
     bool first = true;
     int t0 = 0;
     do {
       const int block_taps = std::min(taps_per_block, taps - t0);
       int64_t c0 = 0;
       do {
-        const int64_t kc = std::min(ci_chunk, cin - c0);
-        const T* w = packed_group + ((nb * taps + t0) * cin + c0) * NR;
+        const int64_t kc = std::min(ci_chunk, cin_g - c0);
+        const T* w = packed_group + ((nb * taps + t0) * cin_g + c0) * NR;
         for (int64_t tile = 0; tile < tiles; ++tile) {
           const int mr = static_cast<int>(std::min<int64_t>(MR, pixels - tile * MR));
           for (int m = 0; m < mr; ++m) tile_rows[m] = rows[tile * MR + m] + channel_offset;
           const TileOutput<T> out = {tile_rows, channel_stride, mr, nr, !first};
           igemm_tile<T>(block_taps, static_cast<size_t>(std::max<int64_t>(kc, 0)),
-                        indirection + (tile * taps + t0) * MR, static_cast<size_t>(c0), w, w_tap_stride, job.zero,
-                        kp.packed->finite, out);
+                        indirection + (tile * taps + t0) * MR, static_cast<size_t>(cb.group * cin_g + c0), w,
+                        w_tap_stride, job.zero, kp.packed->finite, out);
         }
         first = false;
         c0 += ci_chunk;
-      } while (c0 < cin);
+      } while (c0 < cin_g);
       t0 += taps_per_block;
     } while (t0 < taps);
   }
 
-  if constexpr (std::is_same<T, float>::value) {  // 16-bit outputs are computed in float32
-    if (job.output16) {
+  // The item's values are final: the epilogue, then (16-bit outputs) the
+  // rounding, block by block while the item's rows are in cache.
+  const bool epilogue = !job.epilogue.identity();
+  if (job.output16) {
+    if constexpr (std::is_same<T, float>::value) {  // 16-bit outputs are computed in float32
       const size_t cs = p.channels_first ? static_cast<size_t>(out_plane) : 1;
-      const int64_t c_begin = block_begin * NR, c_end = std::min(block_end * NR, cout);
       for (int64_t local = 0; local < pixels; ++local) {
-        const float* src = acc_tile + local * tile_stride;
+        float* src = acc_tile + local * tile_stride;
         uint16_t* dst = job.output16 + offsets[local];
-        if (cs == 1) {
-          float_to_16bit_span(src, dst + c_begin, c_end - c_begin, job.half);
-        } else {
-          for (int64_t c = c_begin; c < c_end; ++c) dst[c * cs] = float_to_16bit(src[c - c_begin], job.half);
+        for (int64_t nb = block_begin; nb < block_end; ++nb, src += NR) {
+          const ChannelBlock cb = channel_block<T>(p, nb);
+          if (epilogue) job.epilogue.channels(src, cb.nr, cb.first_channel, 1);
+          if (cs == 1) {
+            float_to_16bit_span(src, dst + cb.first_channel, cb.nr, job.half);
+          } else {
+            for (int c = 0; c < cb.nr; ++c) dst[(cb.first_channel + c) * cs] = float_to_16bit(src[c], job.half);
+          }
         }
+      }
+    }
+  } else if (epilogue) {
+    for (int64_t local = 0; local < pixels; ++local) {
+      for (int64_t nb = block_begin; nb < block_end; ++nb) {
+        const ChannelBlock cb = channel_block<T>(p, nb);
+        job.epilogue.channels(rows[local] + cb.first_channel * channel_stride, cb.nr, cb.first_channel,
+                              channel_stride);
       }
     }
   }
@@ -175,19 +210,20 @@ bool run_typed(const KernelPlan& kp, const KernelScratch& scratch, const void* i
   job.output16 = sixteen_bit ? static_cast<uint16_t*>(output) : nullptr;
   job.half = p.dtype == DType::kFloat16;
   job.zero = static_cast<const T*>(scratch.shared);
-  if (kp.zero_first) zero_output(p, output);
+  job.epilogue = epilogue_of<T>(p, kp.packed->bias);
+  if (kp.zero_first) zero_output(p, output, kp.packed->bias);
   parallel_for(pool, static_cast<size_t>(kp.split.items()), &run_item<T>, &job);
   std::free(owned_input);
   return true;
 }
 
 // One NR x cin panel of output channels (`rows` of them real, the rest
-// zero) transposed into [cin][NR]: the source rows read in step, the
+// zero; source rows `row_stride` apart) transposed into [cin][NR]: the source rows read in step, the
 // destination written in order. Returns a probe that is NaN when some
 // weight is Inf or NaN (0 otherwise). float from float, four input
 // channels at a time as two 4x4 transposes (transpose4).
 template <typename T, typename S, typename Convert>
-T pack_panel(const S* src, int64_t rows, int64_t cin, T* dst, Convert& convert) {
+T pack_panel(const S* src, int64_t rows, int64_t cin, int64_t row_stride, T* dst, Convert& convert) {
   constexpr int64_t NR = TileShape<T>::kNR;
   T probe = 0;
   int64_t ci = 0;
@@ -196,8 +232,9 @@ T pack_panel(const S* src, int64_t rows, int64_t cin, T* dst, Convert& convert) 
       Vec<float> nonfinite{};
       for (; ci + 4 <= cin; ci += 4, dst += 4 * NR) {
         for (int half = 0; half < 2; ++half) {
-          const float* s = src + half * 4 * cin + ci;
-          Vec<float> r0 = load_vec(s), r1 = load_vec(s + cin), r2 = load_vec(s + 2 * cin), r3 = load_vec(s + 3 * cin);
+          const float* s = src + half * 4 * row_stride + ci;
+          Vec<float> r0 = load_vec(s), r1 = load_vec(s + row_stride), r2 = load_vec(s + 2 * row_stride),
+                     r3 = load_vec(s + 3 * row_stride);
           nonfinite += (r0 + r1 + r2 + r3) * Vec<float>{};
           transpose4(r0, r1, r2, r3);
           store_vec(dst + half * 4, r0);
@@ -211,7 +248,7 @@ T pack_panel(const S* src, int64_t rows, int64_t cin, T* dst, Convert& convert) 
   }
   for (; ci < cin; ++ci, dst += NR) {
     for (int64_t r = 0; r < rows; ++r) {
-      const T v = convert(src[r * cin + ci]);
+      const T v = convert(src[r * row_stride + ci]);
       dst[r] = v;
       probe += v * T(0);
     }
@@ -220,9 +257,9 @@ T pack_panel(const S* src, int64_t rows, int64_t cin, T* dst, Convert& convert) 
   return probe;
 }
 
-// Packs each group's taps from the filters' [tap][out][in] layout into
-// [channel block][tap][in][NR], reading the source in order, one work item
-// per (group, tap, NR block of output channels). S is the filters' storage
+// Packs each tap group's taps from the filters' [tap][out / groups][in]
+// layout into [channel block][tap][group's in][NR], reading the source in
+// order, one work item per (tap group, tap, channel block). S is the filters' storage
 // type, T the compute type.
 template <typename T, typename S, typename Convert>
 void pack_typed(const ConvTransposePlan& plan, const S* filters, PackedFilters* packed, Convert convert,
@@ -242,7 +279,8 @@ void pack_typed(const ConvTransposePlan& plan, const S* filters, PackedFilters* 
     bool parallel;
   };
   const int64_t nr = TileShape<T>::kNR;
-  Context c{&plan, filters, packed, &convert, (plan.output_channels + nr - 1) / nr, {}, {}, {}, T(0), false};
+  const int64_t blocks = plan.groups * ((plan.group_output_channels() + nr - 1) / nr);
+  Context c{&plan, filters, packed, &convert, blocks, {}, {}, {}, T(0), false};
   for (size_t g = 0; g < packed->groups.size(); ++g) {
     c.first_tap.push_back(static_cast<int>(c.group_of_tap.size()));
     c.group_of_tap.insert(c.group_of_tap.end(), static_cast<size_t>(packed->groups[g].taps), static_cast<int>(g));
@@ -256,15 +294,19 @@ void pack_typed(const ConvTransposePlan& plan, const S* filters, PackedFilters* 
   auto task = [](void* context, size_t item, int thread_index) {
     Context& c = *static_cast<Context*>(context);
     constexpr int64_t NR = TileShape<T>::kNR;
-    const int64_t cin = c.plan->input_channels, cout = c.plan->output_channels;
+    const ConvTransposePlan& p = *c.plan;
+    const int64_t cin = p.input_channels, cin_g = p.group_input_channels(), cout_g = p.group_output_channels();
     const int64_t flat_tap = static_cast<int64_t>(item) / c.blocks, b = static_cast<int64_t>(item) % c.blocks;
     const int g = c.group_of_tap[static_cast<size_t>(flat_tap)];
     const PackedFilters::Group& group = c.packed->groups[static_cast<size_t>(g)];
     const int t = static_cast<int>(flat_tap - c.first_tap[static_cast<size_t>(g)]);
-    const S* src = c.filters + group.filter_taps[t] * cout * cin + b * NR * cin;  // [out][in]
-    T* dst = static_cast<T*>(c.packed->data) + group.offset + ((b * group.taps + t) * cin) * NR;
+    const ChannelBlock cb = channel_block<T>(p, b);
+    // [out / groups][in]: the block's first row, at its group's first input channel.
+    const S* src = c.filters + (group.filter_taps[t] * cout_g + cb.first_channel - cb.group * cout_g) * cin +
+                   cb.group * cin_g;
+    T* dst = static_cast<T*>(c.packed->data) + group.offset + ((b * group.taps + t) * cin_g) * NR;
     T* probe = c.parallel ? static_cast<T*>(c.probes.slice(thread_index)) : &c.serial_probe;
-    *probe += pack_panel<T>(src, std::min<int64_t>(NR, cout - b * NR), cin, dst, *c.convert);
+    *probe += pack_panel<T>(src, cb.nr, cin_g, cin, dst, *c.convert);
   };
   parallel_for(c.parallel ? pool : nullptr, static_cast<size_t>(items), task, &c);
   T probe = c.serial_probe;
@@ -277,7 +319,8 @@ void pack_typed(const ConvTransposePlan& plan, const S* filters, PackedFilters* 
 }  // namespace
 
 int64_t IgemmKernel::packed_elements(const ConvTransposePlan& plan) {
-  return plan.filter_spatial() * plan.input_channels * round_up(plan.output_channels, tile_nr(plan.dtype));
+  return plan.filter_spatial() * plan.group_input_channels() * plan.groups *
+         round_up(plan.group_output_channels(), tile_nr(plan.dtype));
 }
 
 void IgemmKernel::pack(const ConvTransposePlan& plan, const void* filters, PackedFilters* packed, ThreadPool* pool) {
@@ -303,7 +346,7 @@ ScratchSizes IgemmKernel::reshape(const ConvTransposePlan& plan, int max_taps, K
     kp->phases = output_phases(plan, *kp->packed, &kp->zero_first);
     // Per phase: (batch, phase pixels, NR blocks of output channels).
     kp->split.clear();
-    const int64_t channel_blocks = (plan.output_channels + nr - 1) / nr;
+    const int64_t channel_blocks = plan.groups * ((plan.group_output_channels() + nr - 1) / nr);
     for (const Phase& ph : kp->phases) {
       kp->split.add_part({plan.batch, ph.pixels, channel_blocks}, {1, kPixelsPerItem, kChannelBlocksPerItem});
     }

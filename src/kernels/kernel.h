@@ -13,6 +13,12 @@
 //   - columns.cc (ColumnsKernel): a filter row's consecutive output columns
 //     (every width phase) in vector lanes, for filters whose width is a
 //     multiple of the width stride at width dilation 1.
+//   - channelwise.cc (ChannelwiseKernel): input channels in vector lanes,
+//     summed per group, for groups with few channels each (depthwise).
+//
+// Groups and the output epilogue are part of every plan: igemm and
+// channelwise run any groups, the narrow kernels one group; every kernel
+// applies the epilogue (epilogue.h) where it stores.
 //
 // Every fast kernel has the same life as the operator that runs it
 // (operator/conv_transpose_op.h): pack (once per filters), reshape (once
@@ -45,6 +51,7 @@ enum class KernelKind {
   kDot,      // input channels in lanes: 1 to 4 output channels
   kPixels,   // output pixels in lanes: 1 to 4 output channels
   kColumns,  // consecutive output columns (all width phases) in lanes
+  kChannelwise,  // input channels in lanes, summed per group: few channels per group
 };
 
 // Output-channel lanes would sit mostly empty at or below this many output
@@ -115,6 +122,7 @@ CTW_DECLARE_KERNEL(IgemmKernel);    // igemm.cc
 CTW_DECLARE_KERNEL(DotKernel);      // dot.cc
 CTW_DECLARE_KERNEL(PixelsKernel);   // pixels.cc
 CTW_DECLARE_KERNEL(ColumnsKernel);  // columns.cc
+CTW_DECLARE_KERNEL(ChannelwiseKernel);  // channelwise.cc
 
 #undef CTW_DECLARE_KERNEL
 
@@ -126,6 +134,7 @@ decltype(auto) with_kernel(KernelKind kind, F&& f) {
     case KernelKind::kDot: return f(DotKernel{});
     case KernelKind::kPixels: return f(PixelsKernel{});
     case KernelKind::kColumns: return f(ColumnsKernel{});
+    case KernelKind::kChannelwise: return f(ChannelwiseKernel{});
     default: return f(IgemmKernel{});
   }
 }

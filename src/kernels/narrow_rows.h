@@ -167,7 +167,7 @@ void narrow_item(void* context, size_t item, int thread_index) {
 template <typename Kernel>
 void run_narrow_items(typename Kernel::Job* job, ThreadPool* pool) {
   const ConvTransposePlan& p = job->kp->plan;
-  if (job->kp->zero_first) zero_output(p, job->output);
+  if (job->kp->zero_first) zero_output(p, job->output, job->kp->packed->bias);
   ThreadPool::Task task = nullptr;
   with_narrow_channels(p.output_channels, [&](auto co) {
     with_output_dtype(p.dtype, [&](auto d) {

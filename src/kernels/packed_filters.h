@@ -44,7 +44,10 @@ class PackedFilters {
   PackedFilters() = default;
   PackedFilters(const PackedFilters&) = delete;
   PackedFilters& operator=(const PackedFilters&) = delete;
-  ~PackedFilters() { std::free(data); }
+  ~PackedFilters() {
+    std::free(data);
+    std::free(bias);
+  }
 
   DType dtype = DType::kFloat32;
   std::array<int64_t, 3> filter_size{}, stride{}, dilation{};
@@ -59,6 +62,9 @@ class PackedFilters {
   // may hold no tap (taps == 0); its phase is then all zeros.
   std::vector<Group> groups;
   void* data = nullptr;  // compute type: double for float64, float otherwise
+  // The epilogue's bias, one per output channel in the compute type, when
+  // the plan's epilogue has one; kept beside the filters it belongs to.
+  void* bias = nullptr;
 
   // The group serving residues r (per dim); each r[d] must be in residues[d].
   int group_of(const std::array<int64_t, 3>& r) const;

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/epilogue.h"
+#include "kernels/output_store.h"
+
 namespace ctw {
 
 std::vector<Phase> output_phases(const ConvTransposePlan& p, const PackedFilters& packed, bool* uncovered) {
@@ -47,9 +50,29 @@ std::vector<Phase> output_phases(const ConvTransposePlan& p, const PackedFilters
   return phases;
 }
 
-void zero_output(const ConvTransposePlan& plan, void* output) {
-  // All-zero bits are +0.0 in every supported dtype.
-  std::memset(output, 0, static_cast<size_t>(plan.output_elements) * dtype_size(plan.dtype));
+void zero_output(const ConvTransposePlan& plan, void* output, const void* bias) {
+  if (plan.epilogue.identity()) {
+    // All-zero bits are +0.0 in every supported dtype.
+    std::memset(output, 0, static_cast<size_t>(plan.output_elements) * dtype_size(plan.dtype));
+    return;
+  }
+  // Each channel's value of an empty sum, written in the kernels' compute
+  // type and rounding.
+  with_compute_type(plan.dtype, [&](auto c) {
+    using T = decltype(c);
+    const EpilogueOp<T> epilogue = epilogue_of<T>(plan, bias);
+    std::vector<T> value(static_cast<size_t>(plan.output_channels));
+    for (int64_t co = 0; co < plan.output_channels; ++co) value[co] = epilogue(T(0), co);
+    with_output_dtype(plan.dtype, [&](auto d) {
+      constexpr DType D = decltype(d)::value;
+      if constexpr (kComputesOutput<T, D>) {
+        const int64_t plane = plan.output_spatial(), cout = plan.output_channels;
+        for (int64_t i = 0; i < plan.output_elements; ++i) {
+          store_output<D>(output, i, value[plan.channels_first ? (i / plane) % cout : i % cout]);
+        }
+      }
+    });
+  });
 }
 
 }  // namespace ctw

@@ -34,8 +34,10 @@ struct Phase {
 // filter is smaller than the stride): those must be zero-filled.
 std::vector<Phase> output_phases(const ConvTransposePlan& plan, const PackedFilters& packed, bool* uncovered);
 
-// Zeroes the whole output (before the kernels write the covered phases).
-void zero_output(const ConvTransposePlan& plan, void* output);
+// Fills the whole output with what an output element that no term reaches
+// holds, before the kernels write the covered phases: zero, or with an
+// epilogue, activation(bias[channel]). bias: the packed bias (compute type).
+void zero_output(const ConvTransposePlan& plan, void* output, const void* bias);
 
 inline int64_t floor_mod(int64_t a, int64_t m) { return ((a % m) + m) % m; }
 

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/epilogue.h"
 #include "kernels/narrow_rows.h"
 #include "microkernels/pixel_tap.h"
 #include "runtime/input_layout.h"
@@ -46,6 +47,7 @@ template <typename T>
 struct PixelJob : NarrowJob {
   const T* rows;  // planar padded input
   RowLayout layout;
+  EpilogueOp<T> epilogue;
 };
 
 // One phase's pixels on the segment's row, in tiles of PV vectors.
@@ -99,18 +101,26 @@ void PixelRows<T>::phase_row(const Job& job, const RowSegment& seg, const Phase&
       }
     }
     const int64_t valid = std::min<int64_t>(PX, end - j0);
+    const bool epilogue = !job.epilogue.identity();
     if (valid == PX) {
       // Each vector's lanes are consecutive phase pixels, pixel_step apart in the output.
       unroll<PV>([&](auto v) {
         const int64_t at = out0 + (j0 + v * L) * pixel_step;
-        unroll<CO>([&](auto c) { store_lanes<D, L>(job.output, at + c * channel_step, pixel_step, acc[v][c]); });
+        unroll<CO>([&](auto c) {
+          const Vec<T> y = epilogue ? job.epilogue.activate_vec(acc[v][c] + Vec16<T>::splat(job.epilogue.bias_of(c)))
+                                    : acc[v][c];
+          store_lanes<D, L>(job.output, at + c * channel_step, pixel_step, y);
+        });
       });
     } else {
       T lanes[PV][CO][L];
       unroll<PV>([&](auto v) { unroll<CO>([&](auto c) { store_vec(lanes[v][c], acc[v][c]); }); });
       for (int64_t j = 0; j < valid; ++j) {
         const int64_t at = out0 + (j0 + j) * pixel_step;
-        unroll<CO>([&](auto c) { store_output<D>(job.output, at + c * channel_step, lanes[j / L][c][j % L]); });
+        unroll<CO>([&](auto c) {
+          const T y = lanes[j / L][c][j % L];
+          store_output<D>(job.output, at + c * channel_step, epilogue ? job.epilogue(y, c) : y);
+        });
       }
     }
   }
@@ -128,6 +138,7 @@ bool run_typed(const KernelPlan& kp, const KernelScratch& scratch, const void* i
   job.scratch = &scratch;
   job.output = output;
   job.layout = row_layout(p);
+  job.epilogue = epilogue_of<T>(p, kp.packed->bias);
   T* rows = static_cast<T*>(
       std::malloc(static_cast<size_t>(std::max<int64_t>(planar_row_count(p) * job.layout.length, 1)) * sizeof(T)));
   if (!rows) return false;

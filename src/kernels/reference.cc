@@ -1,8 +1,11 @@
 // The reference kernel: tf.nn.conv_transpose as its definition reads,
 //   out[n, o, co] = sum over i, k, ci with o = i*stride + k*dilation - pad_before
 //                   of input[n, i, ci] * filters[k, co, ci],
-// scattered from every input element, accumulated in double, and rounded to
-// the output dtype once. Slow on purpose: it is the yardstick, not a path
+// with groups: co in group g = co / (out / groups) sums only the group's
+// input channels ci, and reads filters[k, co mod (out / groups), ci];
+// scattered from every input element, accumulated in double, passed through
+// the epilogue, activation(sum + bias[co]), and rounded to the output dtype
+// once. Slow on purpose: it is the yardstick, not a path
 // users take.
 #include "kernels/reference.h"
 
@@ -42,8 +45,10 @@ int64_t tensor_index(const ConvTransposePlan& p, const std::array<int64_t, 3>& s
 
 }  // namespace
 
-void conv_transpose_reference(const ConvTransposePlan& p, const void* input, const void* filters, void* output) {
+void conv_transpose_reference(const ConvTransposePlan& p, const void* input, const void* filters, void* output,
+                              const double* bias) {
   const int64_t cin = p.input_channels, cout = p.output_channels;
+  const int64_t cin_g = p.group_input_channels(), cout_g = p.group_output_channels();
   std::vector<double> acc(static_cast<size_t>(p.output_elements), 0.0);
   for (int64_t n = 0; n < p.batch; ++n)
     for (int64_t id = 0; id < p.input_size[0]; ++id)
@@ -60,17 +65,23 @@ void conv_transpose_reference(const ConvTransposePlan& p, const void* input, con
                   continue;
                 const int64_t tap = (kd * p.filter_size[1] + kh) * p.filter_size[2] + kw;
                 for (int64_t co = 0; co < cout; ++co) {
+                  const int64_t g = co / cout_g;
                   double sum = 0;
-                  for (int64_t ci = 0; ci < cin; ++ci) {
+                  for (int64_t ci = g * cin_g; ci < (g + 1) * cin_g; ++ci) {
                     const double x = load_as_double(p.dtype, input,
                                                     tensor_index(p, p.input_size, cin, n, id, ih, iw, ci));
-                    const double w = load_as_double(p.dtype, filters, (tap * cout + co) * cin + ci);
+                    const double w = load_as_double(p.dtype, filters, (tap * cout_g + co % cout_g) * cin + ci);
                     sum += x * w;
                   }
                   acc[tensor_index(p, p.output_size, cout, n, od, oh, ow, co)] += sum;
                 }
               }
-  for (int64_t i = 0; i < p.output_elements; ++i) store_from_double(p.dtype, output, i, acc[i]);
+  const int64_t plane = p.output_spatial();
+  for (int64_t i = 0; i < p.output_elements; ++i) {
+    const int64_t co = p.channels_first ? (i / plane) % cout : i % cout;
+    const double sum = p.epilogue.bias ? acc[i] + bias[co] : acc[i];
+    store_from_double(p.dtype, output, i, activate(p.epilogue, sum));
+  }
 }
 
 }  // namespace ctw

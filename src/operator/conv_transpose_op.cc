@@ -1,5 +1,6 @@
 #include "operator/conv_transpose_op.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <new>
 #include <sstream>
@@ -50,11 +51,20 @@ Status ConvTransposeOp::create(const FilterArgs& args, KernelKind kernel, std::u
   return Status::Ok();
 }
 
-Status ConvTransposeOp::pack(const void* filters, ThreadPool* pool) {
+Status ConvTransposeOp::pack(const void* filters, const double* bias, ThreadPool* pool) {
   const std::string name = op_name_or_default(name_);
   if (packed_) return Status::Internal(name + ": the operator's filters were packed already");
   std::unique_ptr<PackedFilters> packed(new (std::nothrow) PackedFilters);
   if (!packed) return Status::OutOfMemory(name + ": out of memory packing filters");
+  if (filter_plan_.epilogue.bias) {
+    const int64_t cout = filter_plan_.output_channels;
+    packed->bias = std::malloc(static_cast<size_t>(std::max<int64_t>(cout, 1)) * compute_bytes(filter_plan_.dtype));
+    if (!packed->bias) return Status::OutOfMemory(name + ": out of memory for the bias");
+    with_compute_type(filter_plan_.dtype, [&](auto c) {
+      using T = decltype(c);
+      for (int64_t i = 0; i < cout; ++i) static_cast<T*>(packed->bias)[i] = static_cast<T>(bias[i]);
+    });
+  }
   group_taps(filter_plan_, packed.get());
   if (!packed->groups.empty()) {
     const int64_t elements =
@@ -135,7 +145,7 @@ Status ConvTransposeOp::run(const void* input, void* output, ThreadPool* pool) {
   const ConvTransposePlan& p = kernel_plan_.plan;
   if (p.output_elements == 0) return Status::Ok();
   if (p.input_channels == 0) {  // every output element is an empty sum
-    zero_output(p, output);
+    zero_output(p, output, packed_->bias);
     return Status::Ok();
   }
   if (plan_macs(p) < kMinMacsForThreads) pool = nullptr;
@@ -185,11 +195,11 @@ Status check_memory_budget(const ConvTransposeArgs& args, const CallBytes& bytes
 }
 
 Status conv_transpose(const std::string& name, const ConvTransposePlan& plan, const void* input,
-                      const void* filters, void* output, ThreadPool* pool) {
+                      const void* filters, void* output, ThreadPool* pool, const double* bias) {
   // The operator lives on the stack for the one call.
   ConvTransposeOp op;
   Status s = op.init(name, plan, KernelKind::kAuto);
-  if (s.ok()) s = op.pack(filters, pool);
+  if (s.ok()) s = op.pack(filters, bias, pool);
   if (s.ok()) s = op.reshape_plan(plan, nullptr, 0, thread_count(pool));
   if (s.ok()) s = op.run(input, output, pool);
   return s;

@@ -36,9 +36,11 @@ class ConvTransposeOp {
   static Status create(const FilterArgs& args, KernelKind kernel, std::unique_ptr<ConvTransposeOp>* op);
 
   // The filters (filter_elements() of the dtype, shape filter size +
-  // [out_channels, in_channels]) packed for the kernel, on the pool's
-  // threads when one is given. Once, before the first reshape.
-  Status pack(const void* filters, ThreadPool* pool);
+  // [out_channels / groups, in_channels]) packed for the kernel, on the
+  // pool's threads when one is given, and the epilogue's bias (one value per
+  // output channel; read only when the arguments have a bias). Once, before
+  // the first reshape.
+  Status pack(const void* filters, const double* bias, ThreadPool* pool);
 
   // Plans a call with these shapes (data_format order) and prepares the
   // kernel for it, for runs on up to `threads` threads. memory_budget_bytes:
@@ -66,7 +68,7 @@ class ConvTransposeOp {
 
  private:
   friend Status conv_transpose(const std::string&, const ConvTransposePlan&, const void*, const void*, void*,
-                               ThreadPool*);
+                               ThreadPool*, const double*);
   ConvTransposeOp() = default;
   // Sets the name, the filter half of the plan and the kernel (kAuto: chosen).
   Status init(const std::string& name, const ConvTransposePlan& filter_plan, KernelKind kernel);
@@ -109,8 +111,8 @@ Status check_memory_budget(const ConvTransposeArgs& args, const CallBytes& bytes
 
 // The one-call form for a plan made by plan_conv_transpose: create, pack,
 // reshape and run an operator with the kernel the plan gets, on `pool`
-// (null: the calling thread only).
+// (null: the calling thread only). bias: the plan's epilogue's, if it has one.
 Status conv_transpose(const std::string& name, const ConvTransposePlan& plan, const void* input,
-                      const void* filters, void* output, ThreadPool* pool);
+                      const void* filters, void* output, ThreadPool* pool, const double* bias = nullptr);
 
 }  // namespace ctw

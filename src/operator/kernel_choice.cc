@@ -33,6 +33,16 @@ bool width_filter_folds(const ConvTransposePlan& plan) {
 }  // namespace
 
 KernelKind choose_kernel(const ConvTransposePlan& plan) {
+  // Groups: igemm's lanes hold one group's output channels and its K is
+  // the group's input channels times the taps. With one input channel per
+  // group (depthwise and its multipliers) or at most 4 output channels per
+  // group, its tiles would be mostly empty or its K a few taps long; the
+  // channel-lane kernel keeps every lane busy there.
+  if (plan.groups > 1) {
+    return plan.group_input_channels() == 1 || plan.group_output_channels() <= kNarrowMaxChannels
+               ? KernelKind::kChannelwise
+               : KernelKind::kIgemm;
+  }
   if (plan.output_channels > kNarrowMaxChannels) return KernelKind::kIgemm;
   if (width_filter_folds(plan) && plan.filter_size[0] * plan.filter_size[1] == 1 &&
       plan.stride[2] * plan.output_channels >= kColumnsMinValues &&
@@ -46,15 +56,20 @@ KernelKind choose_kernel(const ConvTransposePlan& plan) {
 bool kernel_serves(KernelKind kernel, const ConvTransposePlan& plan) {
   switch (kernel) {
     case KernelKind::kAuto:
-    case KernelKind::kIgemm: return true;
-    case KernelKind::kColumns: return width_filter_folds(plan);
-    default: return plan.output_channels <= kNarrowMaxChannels;
+    case KernelKind::kIgemm:
+    case KernelKind::kChannelwise: return true;
+    case KernelKind::kColumns: return plan.groups == 1 && width_filter_folds(plan);
+    default: return plan.groups == 1 && plan.output_channels <= kNarrowMaxChannels;
   }
 }
 
 Status check_kernel(const std::string& op_name, KernelKind kernel, const ConvTransposePlan& plan) {
   if (kernel_serves(kernel, plan)) return Status::Ok();
   const std::string prefix = op_name_or_default(op_name) + ": kernel='" + kernel_name(kernel) + "' serves ";
+  if (plan.groups != 1) {
+    return Status::InvalidArgument(prefix + "groups=1 only ('igemm' and 'channelwise' serve groups); here groups=" +
+                                   std::to_string(plan.groups));
+  }
   if (kernel == KernelKind::kColumns) {
     return Status::InvalidArgument(
         prefix + "filters whose width is a multiple of the width stride (stride at least 2, dilation 1); here width " +
@@ -72,20 +87,21 @@ const char* kernel_name(KernelKind kernel) {
     case KernelKind::kDot: return "dot";
     case KernelKind::kPixels: return "pixels";
     case KernelKind::kColumns: return "columns";
+    case KernelKind::kChannelwise: return "channelwise";
   }
   return "unknown";
 }
 
 Status kernel_from_name(const std::string& op_name, const std::string& name, KernelKind* kernel) {
   for (KernelKind k : {KernelKind::kAuto, KernelKind::kIgemm, KernelKind::kDot, KernelKind::kPixels,
-                       KernelKind::kColumns}) {
+                       KernelKind::kColumns, KernelKind::kChannelwise}) {
     if (name == kernel_name(k)) {
       *kernel = k;
       return Status::Ok();
     }
   }
   return Status::InvalidArgument(op_name_or_default(op_name) + ": kernel='" + name +
-                                 "' is not one of 'auto', 'igemm', 'dot', 'pixels', 'columns'");
+                                 "' is not one of 'auto', 'igemm', 'dot', 'pixels', 'columns', 'channelwise'");
 }
 
 }  // namespace ctw

@@ -3,6 +3,7 @@
 // value received and the rule it broke.
 #include "semantics/plan.h"
 
+#include <cmath>
 #include <sstream>
 
 namespace ctw {
@@ -279,7 +280,79 @@ Status plan_window(const Checker& check, const WindowArgs& args, const std::vect
   return Status::Ok();
 }
 
+// The options beyond TensorFlow's: groups against the filters' channels,
+// the epilogue's parameters, the bias length. n: spatial dims.
+Status check_groups_and_epilogue(const Checker& check, const WindowArgs& args,
+                                 const std::vector<int64_t>& filter_shape, int n) {
+  const int64_t groups = args.groups;
+  const int64_t filter_out = filter_shape[n], filter_in = filter_shape[n + 1];
+  if (groups < 1 || groups > kMaxSafeInteger) {
+    std::ostringstream m;
+    m << "groups must be an integer >= 1. Received: groups=" << groups;
+    return check.fail(m.str());
+  }
+  if (filter_in % groups != 0) {
+    std::ostringstream m;
+    m << "filters' last dimension (input channels) must be divisible by groups. Received: filters.shape="
+      << list_string(filter_shape) << " with " << filter_in << " input channels, groups=" << groups;
+    return check.fail(m.str());
+  }
+  if (filter_out > kMaxSafeInteger / groups) {
+    std::ostringstream m;
+    m << "the output channels groups x filters' second to last dimension must be below 2^53. Received: groups="
+      << groups << ", filters.shape=" << list_string(filter_shape);
+    return check.fail(m.str());
+  }
+  const EpilogueArgs& e = args.epilogue;
+  if ((e.activation == Activation::kLeakyRelu || e.activation == Activation::kElu) && !std::isfinite(e.alpha)) {
+    std::ostringstream m;
+    m << "activation " << activation_name(e.activation) << " needs a finite alpha. Received: alpha=" << e.alpha;
+    return check.fail(m.str());
+  }
+  if (e.activation == Activation::kClamp && !(e.lo <= e.hi)) {
+    std::ostringstream m;
+    m << "activation clamp needs minValue <= maxValue (and neither NaN). Received: minValue=" << e.lo
+      << ", maxValue=" << e.hi;
+    return check.fail(m.str());
+  }
+  if (e.bias && args.bias_length != groups * filter_out) {
+    std::ostringstream m;
+    m << "bias must have one value per output channel (" << groups * filter_out;
+    if (groups > 1) m << " = groups " << groups << " x filters' second to last dimension " << filter_out;
+    m << "). Received: a bias of " << args.bias_length << " values, filters.shape=" << list_string(filter_shape);
+    return check.fail(m.str());
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+const char* activation_name(Activation a) {
+  switch (a) {
+    case Activation::kLinear: return "linear";
+    case Activation::kRelu: return "relu";
+    case Activation::kClamp: return "clamp";
+    case Activation::kLeakyRelu: return "leakyRelu";
+    case Activation::kElu: return "elu";
+    case Activation::kSigmoid: return "sigmoid";
+    case Activation::kTanh: return "tanh";
+    case Activation::kGelu: return "gelu";
+    case Activation::kSilu: return "silu";
+  }
+  return "unknown";
+}
+
+bool activation_from_name(const std::string& name, Activation* a) {
+  for (Activation k : {Activation::kLinear, Activation::kRelu, Activation::kClamp, Activation::kLeakyRelu,
+                       Activation::kElu, Activation::kSigmoid, Activation::kTanh, Activation::kGelu,
+                       Activation::kSilu}) {
+    if (name == activation_name(k)) {
+      *a = k;
+      return true;
+    }
+  }
+  return false;
+}
 
 std::string list_string(const std::vector<int64_t>& v) {
   std::ostringstream out;
@@ -350,6 +423,7 @@ Status plan_filters(const FilterArgs& args, ConvTransposePlan* plan) {
   if (!(s = check_shape(check, "filters.shape", args.filter_shape)).ok()) return s;
   Window window;
   if (!(s = plan_window(check, args, args.filter_shape, args.dtype, args.dtype, n, &window)).ok()) return s;
+  if (!(s = check_groups_and_epilogue(check, args, args.filter_shape, n)).ok()) return s;
   plan->spatial_rank = n;
   plan->channels_first = window.layout.channels_first;
   plan->dtype = args.dtype;
@@ -357,7 +431,9 @@ Status plan_filters(const FilterArgs& args, ConvTransposePlan* plan) {
   plan->dilation = window.dilation;
   plan->filter_size.fill(1);
   for (int i = 0; i < n; ++i) plan->filter_size[3 - n + i] = args.filter_shape[i];
-  plan->output_channels = args.filter_shape[n];
+  plan->groups = args.groups;
+  plan->epilogue = args.epilogue;
+  plan->output_channels = args.groups * args.filter_shape[n];
   plan->input_channels = args.filter_shape[n + 1];
   if (!(s = check_elements(check, "filters.shape", args.filter_shape, &plan->filter_elements)).ok()) return s;
   return Status::Ok();
@@ -405,6 +481,7 @@ Status plan_conv_transpose(const ConvTransposeArgs& args, ConvTransposePlan* pla
   Window window;
   if (!(s = plan_window(check, args, args.filter_shape, args.input_dtype, args.filter_dtype, n, &window)).ok())
     return s;
+  if (!(s = check_groups_and_epilogue(check, args, args.filter_shape, n)).ok()) return s;
   const Layout& layout = window.layout;
   const std::array<int64_t, 3>& stride = window.stride;
   const std::array<int64_t, 3>& dilation = window.dilation;
@@ -417,7 +494,7 @@ Status plan_conv_transpose(const ConvTransposeArgs& args, ConvTransposePlan* pla
   const int channel = layout.channels_first ? 1 : n + 1;
   const int64_t in_channels = args.input_shape[channel];
   const int64_t filter_in = args.filter_shape[n + 1];
-  const int64_t filter_out = args.filter_shape[n];
+  const int64_t filter_out = args.groups * args.filter_shape[n];
   if (filter_in != in_channels) {
     std::ostringstream m;
     m << "filters' last dimension (input channels) must equal the input's channels. Received: filters.shape="
@@ -427,10 +504,17 @@ Status plan_conv_transpose(const ConvTransposeArgs& args, ConvTransposePlan* pla
   }
   if (args.output_shape[channel] != filter_out) {
     std::ostringstream m;
-    m << "output_shape's channels must equal filters' second to last dimension (output channels). Received: "
-      << "output_shape=" << list_string(args.output_shape) << " with " << args.output_shape[channel]
-      << " channels, filters.shape=" << list_string(args.filter_shape) << " with " << filter_out
-      << " output channels";
+    if (args.groups == 1) {
+      m << "output_shape's channels must equal filters' second to last dimension (output channels). Received: "
+        << "output_shape=" << list_string(args.output_shape) << " with " << args.output_shape[channel]
+        << " channels, filters.shape=" << list_string(args.filter_shape) << " with " << filter_out
+        << " output channels";
+    } else {
+      m << "output_shape's channels must equal groups x filters' second to last dimension (output channels per "
+        << "group). Received: output_shape=" << list_string(args.output_shape) << " with "
+        << args.output_shape[channel] << " channels, groups=" << args.groups << ", filters.shape="
+        << list_string(args.filter_shape) << ": " << filter_out << " output channels";
+    }
     return check.fail(m.str());
   }
   if (args.output_shape[idx.batch] != args.input_shape[idx.batch]) {
@@ -446,6 +530,8 @@ Status plan_conv_transpose(const ConvTransposeArgs& args, ConvTransposePlan* pla
   plan->batch = args.input_shape[idx.batch];
   plan->input_channels = in_channels;
   plan->output_channels = filter_out;
+  plan->groups = args.groups;
+  plan->epilogue = args.epilogue;
   plan->stride = stride;
   plan->dilation = dilation;
   plan->output_shape = args.output_shape;

@@ -23,13 +23,16 @@
 #include <vector>
 
 #include "dtype.h"
+#include "epilogue.h"
 #include "status.h"
 
 namespace ctw {
 
 constexpr int kMaxSpatialRank = 3;
 
-// The window options: how the filters slide, whatever the tensors' sizes.
+// The options, whatever the tensors' sizes: how the filters slide
+// (TensorFlow's), and the channel groups and the output epilogue (beyond
+// TensorFlow's op: PyTorch's, ONNX's and WebNN's; the defaults change nothing).
 struct WindowArgs {
   std::string name;                        // starts every message; empty means "conv_transpose"
   // Length 1, N or N+2 (an int arrives as length 1). Not given (None in
@@ -40,18 +43,26 @@ struct WindowArgs {
   bool padding_is_list = false;            // padding was given as a list of [before, after] pairs
   std::vector<int64_t> explicit_paddings;  // then: the pairs flattened, data_format order
   std::string data_format;                 // empty means channels last
+  // Channels split into `groups` independent convolutions: group g reads
+  // input channels [g, g + 1) * in / groups and writes output channels
+  // [g, g + 1) * out / groups. The filters are then spatial dims +
+  // [out_channels / groups, in_channels] (the grouped forward
+  // convolution's filters).
+  int64_t groups = 1;
+  EpilogueArgs epilogue;
+  int64_t bias_length = 0;                 // elements of the bias, when epilogue.bias
 };
 
 // The filter-only arguments: what a prepared operator is created from.
 struct FilterArgs : WindowArgs {
-  std::vector<int64_t> filter_shape;       // spatial dims + [out_channels, in_channels]
+  std::vector<int64_t> filter_shape;       // spatial dims + [out_channels / groups, in_channels]
   DType dtype = DType::kFloat32;
 };
 
 // Every argument of one call.
 struct ConvTransposeArgs : WindowArgs {
   std::vector<int64_t> input_shape;        // N+2 dims in data_format order
-  std::vector<int64_t> filter_shape;       // spatial dims + [out_channels, in_channels]
+  std::vector<int64_t> filter_shape;       // spatial dims + [out_channels / groups, in_channels]
   std::vector<int64_t> output_shape;       // N+2 dims in data_format order
   DType input_dtype = DType::kFloat32;
   DType filter_dtype = DType::kFloat32;
@@ -72,7 +83,9 @@ struct ConvTransposePlan {
   DType dtype = DType::kFloat32;
   int64_t batch = 0;
   int64_t input_channels = 0;    // the transposed op's input channels (filters' last dim)
-  int64_t output_channels = 0;   // filters' second to last dim
+  int64_t output_channels = 0;   // groups x filters' second to last dim
+  int64_t groups = 1;
+  EpilogueArgs epilogue;
   // Index 0 is depth, 1 height, 2 width.
   std::array<int64_t, 3> input_size{};   // spatial size of the transposed op's input
   std::array<int64_t, 3> output_size{};  // spatial size of its output
@@ -92,6 +105,8 @@ struct ConvTransposePlan {
   int64_t input_spatial() const { return input_size[0] * input_size[1] * input_size[2]; }
   int64_t output_spatial() const { return output_size[0] * output_size[1] * output_size[2]; }
   int64_t filter_spatial() const { return filter_size[0] * filter_size[1] * filter_size[2]; }
+  int64_t group_input_channels() const { return input_channels / groups; }
+  int64_t group_output_channels() const { return output_channels / groups; }
 };
 
 Status plan_conv_transpose(const ConvTransposeArgs& args, ConvTransposePlan* plan);

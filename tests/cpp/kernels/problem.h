@@ -35,9 +35,22 @@
 //             value to 16 bits (the reference goes double -> float32 -> 16 bit,
 //             see kernels/reference.cc), each within half an ulp.
 //
+// With groups, output channel co sums only its group's input channels
+// (co / (cout / groups) picks the group) and reads filters [k, co mod
+// (cout / groups), ci]. With an epilogue the expected value is
+// y = act(sum + bias[co]) in double, and the bound on the sum carries
+// through the activation's Lipschitz constant L (relu, clamp: 1; leakyRelu,
+// elu: max(1, |alpha|); sigmoid 1/4; tanh 1; gelu 1.13; silu 1.1):
+//     |fast - ref| <= L * (bound above + u * (|sum| + |bias|)) + 8 u |y|
+//                     (+ one 16-bit ulp),
+// the u terms for the float32 bias addition and the activation's own
+// evaluation (simd/math.h: exp within 2 ulp; sigmoid, tanh, expm1 and gelu
+// built on it or on erfc within 8), u = 2^-24 (2^-52 for float64, which
+// evaluates the definitions in double).
+//
 // Output elements that no (tap, input) pair reaches (n == 0: phases a kernel
 // smaller than the stride never touches, borders cut off by padding) must be
-// exactly 0. Outputs are pre-filled with NaN, so an element the kernel never
+// exactly 0 (without an epilogue; with one, act(bias) within 8 u). Outputs are pre-filled with NaN, so an element the kernel never
 // writes shows up. Every fast run is repeated with no pool and with pools of 1,
 // 2 and 3 threads; the results must be bit-identical, since each output
 // element is computed by one work item in an order that does not depend on the
@@ -96,6 +109,8 @@ struct Spec {
   std::string padding = "VALID";  // SAME, VALID or EXPLICIT
   V pad_before, pad_after;        // EXPLICIT only
   V out;                          // empty: the smallest legal size per dim
+  int64_t groups = 1;             // cin and cout are multiples of it
+  ctw::EpilogueArgs epilogue;
 
   std::string describe() const {
     std::ostringstream o;
@@ -105,6 +120,10 @@ struct Spec {
       << padding;
     if (padding == "EXPLICIT") o << " " << ctw_test::list_str(pad_before) << "/" << ctw_test::list_str(pad_after);
     o << " out " << ctw_test::list_str(out);
+    if (groups != 1) o << " groups " << groups;
+    if (!epilogue.identity()) {
+      o << " epilogue " << ctw::activation_name(epilogue.activation) << (epilogue.bias ? " + bias" : "");
+    }
     return o.str();
   }
 };
@@ -129,8 +148,11 @@ ConvTransposeArgs to_args(const Spec& sp, Rng* rng = nullptr) {
   ConvTransposeArgs a;
   a.input_shape = ctw_test::join_shape(sp.batch, sp.in, sp.cin, sp.channels_first);
   a.filter_shape = sp.k;
-  a.filter_shape.push_back(sp.cout);
+  a.filter_shape.push_back(sp.cout / sp.groups);
   a.filter_shape.push_back(sp.cin);
+  a.groups = sp.groups;
+  a.epilogue = sp.epilogue;
+  a.bias_length = sp.epilogue.bias ? sp.cout : 0;
   a.output_shape = ctw_test::join_shape(sp.batch, sp.out, sp.cout, sp.channels_first);
   // strides / dilations: the N form, or (randomly) the N+2 or int forms.
   auto form = [&](const V& v) {
@@ -228,6 +250,7 @@ struct Problem {
   ConvTransposeArgs args;
   ConvTransposePlan plan;
   std::vector<uint8_t> input, filters;
+  std::vector<double> bias;  // the epilogue's, when it has one
 };
 
 // Plans `sp` (which must be legal) and fills random data.
@@ -238,6 +261,12 @@ struct Problem {
   if (!s.ok()) return ::testing::AssertionFailure() << sp.describe() << ": " << s.message();
   pr->input = random_tensor(sp.dtype, pr->plan.input_elements, rng);
   pr->filters = random_tensor(sp.dtype, pr->plan.filter_elements, rng);
+  pr->bias.clear();
+  if (sp.epilogue.bias) {
+    // Values the dtype holds exactly, so that every kernel starts from the same bias.
+    const std::vector<uint8_t> b = random_tensor(sp.dtype, sp.cout, rng);
+    for (int64_t c = 0; c < sp.cout; ++c) pr->bias.push_back(load(sp.dtype, b, static_cast<size_t>(c)));
+  }
   return ::testing::AssertionSuccess();
 }
 
@@ -246,8 +275,10 @@ struct Problem {
 // ---------------------------------------------------------------------------
 
 struct Expected {
-  std::vector<double> value, abs_sum;
+  std::vector<double> value, abs_sum;  // value: after the epilogue; abs_sum: of the sum's terms
+  std::vector<double> sum;             // before the epilogue (bias added)
   std::vector<int64_t> terms;
+  int64_t out_channels = 0;
 };
 
 int64_t flat_index(bool channels_first, const std::array<int64_t, 3>& size, int64_t channels, int64_t n,
@@ -267,7 +298,10 @@ Expected gather(const Problem& pr) {
   e.value.assign(static_cast<size_t>(p.output_elements), 0.0);
   e.abs_sum.assign(e.value.size(), 0.0);
   e.terms.assign(e.value.size(), 0);
+  e.sum.assign(e.value.size(), 0.0);
+  e.out_channels = p.output_channels;
   const int64_t cin = p.input_channels, cout = p.output_channels;
+  const int64_t cin_g = cin / pr.spec.groups, cout_g = cout / pr.spec.groups;
   std::array<int64_t, 3> o, i;
   for (int64_t n = 0; n < p.batch; ++n)
     for (o[0] = 0; o[0] < p.output_size[0]; ++o[0])
@@ -288,16 +322,19 @@ Expected gather(const Problem& pr) {
                   }
                   if (!hit) continue;
                   const int64_t tap = (kd * p.filter_size[1] + kh) * p.filter_size[2] + kw;
-                  for (int64_t ci = 0; ci < cin; ++ci) {
+                  const int64_t g = co / cout_g;
+                  for (int64_t ci = g * cin_g; ci < (g + 1) * cin_g; ++ci) {
                     const double xw = x[static_cast<size_t>(flat_index(p.channels_first, p.input_size, cin, n, i, ci))] *
-                                      w[static_cast<size_t>((tap * cout + co) * cin + ci)];
+                                      w[static_cast<size_t>((tap * cout_g + co % cout_g) * cin + ci)];
                     sum += xw;
                     abs_sum += std::fabs(xw);
                     ++terms;
                   }
                 }
             const size_t at = static_cast<size_t>(flat_index(p.channels_first, p.output_size, cout, n, o, co));
-            e.value[at] = sum;
+            if (pr.spec.epilogue.bias) sum += pr.bias[static_cast<size_t>(co)];
+            e.sum[at] = sum;
+            e.value[at] = ctw::activate(pr.spec.epilogue, sum);
             e.abs_sum[at] = abs_sum;
             e.terms[at] = terms;
           }
@@ -334,6 +371,33 @@ double tolerance(DType t, int64_t terms, double abs_sum, double a, double b) {
   }
 }
 
+// The activation's Lipschitz constant (see the top of this file).
+double lipschitz(const ctw::EpilogueArgs& e) {
+  switch (e.activation) {
+    case ctw::Activation::kLeakyRelu:
+    case ctw::Activation::kElu: return std::max(1.0, std::fabs(e.alpha));
+    case ctw::Activation::kSigmoid: return 0.25;
+    case ctw::Activation::kGelu: return 1.13;
+    case ctw::Activation::kSilu: return 1.1;
+    default: return 1.0;
+  }
+}
+
+// The bound for element `at` of a problem with an epilogue, from the sum's bound.
+double epilogue_tolerance(const Problem& pr, const Expected& e, size_t at, double sum_tol, double a, double b) {
+  const DType t = pr.plan.dtype;
+  const double u = t == DType::kFloat64 ? std::ldexp(1.0, -52) : std::ldexp(1.0, -24);
+  const double bias = pr.spec.epilogue.bias
+                          ? std::fabs(pr.bias[static_cast<size_t>(
+                                pr.plan.channels_first ? (at / pr.plan.output_spatial()) % e.out_channels
+                                                       : at % e.out_channels)])
+                          : 0.0;
+  double tol = lipschitz(pr.spec.epilogue) * (sum_tol + u * (std::fabs(e.sum[at]) + bias)) +
+               8 * u * std::fabs(e.value[at]) + 1e-30;
+  if (t == DType::kFloat16 || t == DType::kBFloat16) tol += ulp16(t, std::max(std::fabs(a), std::fabs(b)));
+  return tol;
+}
+
 // Compares `got` (a tensor in the plan's dtype) with `want`: either another
 // tensor in the plan's dtype or, when want_exact is given, exact values.
 ::testing::AssertionResult outputs_close(const Problem& pr, const Expected& e, const std::vector<uint8_t>& got,
@@ -348,13 +412,16 @@ double tolerance(DType t, int64_t terms, double abs_sum, double a, double b) {
     const int64_t terms = e.terms[at];
     bool ok;
     double tol = 0;
+    const bool epilogue = !pr.spec.epilogue.identity();
     if (std::isnan(g) || std::isnan(w)) {
       ok = false;
-    } else if (terms == 0) {
+    } else if (terms == 0 && !epilogue) {
       ok = g == 0 && w == 0;
     } else {
-      tol = tolerance(p.dtype, terms, e.abs_sum[at], g, w);
-      ok = std::fabs(g - w) <= tol;
+      tol = terms == 0 ? 0 : tolerance(p.dtype, terms, e.abs_sum[at], g, w);
+      if (epilogue) tol = epilogue_tolerance(pr, e, at, tol, g, w);
+      // Equal values are close whatever the bound (equal infinities too).
+      ok = g == w || std::fabs(g - w) <= tol;
     }
     if (!ok && ++bad <= 5) {
       report << "\n  element " << i << ": got " << g << ", want " << w << " (|diff| " << std::fabs(g - w) << ", tol "
@@ -373,7 +440,7 @@ std::unique_ptr<ctw::ConvTransposeOp> make_op(const Problem& pr, const std::vect
                                               ctw::KernelKind kernel, ctw::ThreadPool* pool, ctw::Status* status) {
   std::unique_ptr<ctw::ConvTransposeOp> op;
   *status = ctw::ConvTransposeOp::create(ctw::filter_args(pr.args), kernel, &op);
-  if (status->ok()) *status = op->pack(filters.data(), pool);
+  if (status->ok()) *status = op->pack(filters.data(), pr.bias.empty() ? nullptr : pr.bias.data(), pool);
   return status->ok() ? std::move(op) : nullptr;
 }
 
@@ -389,7 +456,8 @@ ctw::Status run_op(ctw::ConvTransposeOp& op, const Problem& pr, void* output, ct
 // is a multiple of the width stride, columns).
 std::vector<ctw::KernelKind> kernels_for(const ConvTransposePlan& p) {
   std::vector<ctw::KernelKind> out = {ctw::KernelKind::kAuto};
-  for (ctw::KernelKind k : {ctw::KernelKind::kIgemm, ctw::KernelKind::kDot, ctw::KernelKind::kPixels, ctw::KernelKind::kColumns}) {
+  for (ctw::KernelKind k : {ctw::KernelKind::kIgemm, ctw::KernelKind::kDot, ctw::KernelKind::kPixels,
+                            ctw::KernelKind::kColumns, ctw::KernelKind::kChannelwise}) {
     if (ctw::kernel_serves(k, p)) out.push_back(k);
   }
   return out;
@@ -409,7 +477,8 @@ void check_kernel(const Problem& pr, const Expected& e, const std::vector<uint8_
   std::vector<uint8_t> first = nan_tensor(p.dtype, p.output_elements);
   if (kernel == ctw::KernelKind::kAuto) {
     // No pool: the one-call entry point.
-    ASSERT_TRUE(IsOk(ctw::conv_transpose("", p, pr.input.data(), pr.filters.data(), first.data(), nullptr)));
+    ASSERT_TRUE(IsOk(ctw::conv_transpose("", p, pr.input.data(), pr.filters.data(), first.data(), nullptr,
+                                         pr.bias.empty() ? nullptr : pr.bias.data())));
   } else {
     ASSERT_TRUE(IsOk(run_op(*op, pr, first.data(), nullptr)));
   }
@@ -425,7 +494,8 @@ void check_kernel(const Problem& pr, const Expected& e, const std::vector<uint8_
   if (kernel == ctw::KernelKind::kAuto) {
     // The one-call form with a pool too.
     std::vector<uint8_t> out = nan_tensor(p.dtype, p.output_elements);
-    ASSERT_TRUE(IsOk(ctw::conv_transpose("", p, pr.input.data(), pr.filters.data(), out.data(), pool_of(2))));
+    ASSERT_TRUE(IsOk(ctw::conv_transpose("", p, pr.input.data(), pr.filters.data(), out.data(), pool_of(2),
+                                         pr.bias.empty() ? nullptr : pr.bias.data())));
     ASSERT_TRUE(out == first) << "conv_transpose with a pool of 2 differs from no pool";
   }
 }
@@ -436,7 +506,8 @@ void check_problem(const Problem& pr) {
   SCOPED_TRACE(pr.spec.describe());
   const Expected e = gather(pr);
   std::vector<uint8_t> ref = nan_tensor(p.dtype, p.output_elements);
-  ctw::conv_transpose_reference(p, pr.input.data(), pr.filters.data(), ref.data());
+  ctw::conv_transpose_reference(p, pr.input.data(), pr.filters.data(), ref.data(),
+                                pr.bias.empty() ? nullptr : pr.bias.data());
   ASSERT_TRUE(outputs_close(pr, e, ref, nullptr, "reference vs gather"));
   for (ctw::KernelKind k : kernels_for(p)) {
     check_kernel(pr, e, ref, k);
@@ -459,6 +530,29 @@ void choose_output(Spec* sp, Rng* rng = nullptr) {
     legal_range(*sp, j, &lo, &hi);
     sp->out[j] = rng ? rng->range(lo, hi) : lo;
   }
+}
+
+// Random padding form and window per dim (sizes in [1, max_in], filters in
+// [1, max_k], strides [1, max_s], dilations [1, max_d], explicit pads
+// [0, max_pad]) and a random legal output size; false when some dim has no
+// legal output size (then draw again).
+bool random_window(Spec* sp, Rng& rng, int64_t max_in, int64_t max_k, int64_t max_s, int64_t max_d,
+                   int64_t max_pad) {
+  const int mode = static_cast<int>(rng.range(0, 2));
+  sp->padding = mode == 0 ? "SAME" : mode == 1 ? "VALID" : "EXPLICIT";
+  for (int j = 0; j < sp->n; ++j) {
+    sp->in.push_back(rng.range(1, max_in));
+    sp->k.push_back(rng.range(1, max_k));
+    sp->s.push_back(rng.range(1, max_s));
+    sp->d.push_back(rng.range(1, max_d));
+    sp->pad_before.push_back(mode == 2 ? rng.range(0, max_pad) : 0);
+    sp->pad_after.push_back(mode == 2 ? rng.range(0, max_pad) : 0);
+    int64_t lo, hi;
+    legal_range(*sp, j, &lo, &hi);
+    if (hi < 0) return false;
+  }
+  choose_output(sp, &rng);
+  return true;
 }
 
 Spec make_spec(int n, bool cf, DType t, int64_t batch, int64_t cin, int64_t cout, V in, V k, V s, V d,

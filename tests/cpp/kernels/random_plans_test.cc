@@ -34,22 +34,7 @@ Spec random_spec(Rng& rng, int n, DType t, bool large) {
     sp.batch = rng.range(1, 3);
     sp.cin = rng.pick(kChannels);
     sp.cout = rng.pick(kChannels);
-    const int mode = static_cast<int>(rng.range(0, 2));
-    sp.padding = mode == 0 ? "SAME" : mode == 1 ? "VALID" : "EXPLICIT";
-    bool ok = true;
-    for (int j = 0; j < n; ++j) {
-      sp.in.push_back(rng.range(1, max_in));
-      sp.k.push_back(rng.range(1, max_k));
-      sp.s.push_back(rng.range(1, 4));
-      sp.d.push_back(rng.range(1, 3));
-      sp.pad_before.push_back(mode == 2 ? rng.range(0, 3) : 0);
-      sp.pad_after.push_back(mode == 2 ? rng.range(0, 3) : 0);
-      int64_t lo, hi;
-      legal_range(sp, j, &lo, &hi);
-      ok = ok && hi >= 0;
-    }
-    if (!ok) continue;
-    choose_output(&sp, &rng);
+    if (!random_window(&sp, rng, max_in, max_k, 4, 3, 3)) continue;
     // Keep the multiply-adds (reference and gather alike) small.
     const int64_t macs = macs_of(sp);
     if (large ? macs < 2 * kThreadingMacs || macs > 150000 : macs > 40000) continue;

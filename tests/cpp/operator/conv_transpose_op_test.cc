@@ -39,7 +39,7 @@ std::unique_ptr<ConvTransposeOp> packed_op(const ctw::FilterArgs& f, KernelKind 
   EXPECT_TRUE(IsOk(ConvTransposeOp::create(f, kernel, &op)));
   if (!op) return nullptr;
   std::vector<uint8_t> w(static_cast<size_t>(op->filter_elements()) * ctw::dtype_size(f.dtype), 0);
-  EXPECT_TRUE(IsOk(op->pack(w.data(), nullptr)));
+  EXPECT_TRUE(IsOk(op->pack(w.data(), nullptr, nullptr)));
   return op;
 }
 
@@ -150,7 +150,7 @@ TEST(Operator, OneCallEqualsPrepared) {
   ASSERT_TRUE(IsOk(ctw::conv_transpose("", p, x.data(), w.data(), one.data(), &pool)));
   std::unique_ptr<ConvTransposeOp> op;
   ASSERT_TRUE(IsOk(ConvTransposeOp::create(f, KernelKind::kAuto, &op)));
-  ASSERT_TRUE(IsOk(op->pack(w.data(), &pool)));
+  ASSERT_TRUE(IsOk(op->pack(w.data(), nullptr, &pool)));
   ASSERT_TRUE(IsOk(op->reshape(a.input_shape, a.output_shape, DType::kFloat32, 0, pool.threads())));
   ASSERT_TRUE(IsOk(op->run(x.data(), prepared.data(), &pool)));
   EXPECT_EQ(one, prepared);
