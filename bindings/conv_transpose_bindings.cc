@@ -105,6 +105,20 @@ void read_window(NumberReader& r, const std::string& name, const std::string& pa
 
 ctw::DType read_dtype(NumberReader& r) { return static_cast<ctw::DType>(static_cast<int>(r.next())); }
 
+// The options beyond TensorFlow's: [groups] [alpha] [lo] [hi] [has_bias] [bias_length];
+// the activation arrives by name.
+ctw::Status read_layer(NumberReader& r, const std::string& name, const std::string& activation,
+                       ctw::WindowArgs* args) {
+  args->groups = static_cast<int64_t>(r.next());
+  ctw::EpilogueArgs& e = args->epilogue;
+  e.alpha = r.next();
+  e.lo = r.next();
+  e.hi = r.next();
+  e.bias = r.next() != 0;
+  args->bias_length = static_cast<int64_t>(r.next());
+  return ctw::activation_arg(name, activation, &e.activation);
+}
+
 // A Status as the JS wrapper reads it: code() (0 ok, see semantics/status.h) and message().
 class StatusHolder {
  public:
@@ -123,22 +137,26 @@ class StatusHolder {
 // reshaped when a run's shapes differ from the last run's, run many times.
 class PreparedOp : public StatusHolder {
  public:
-  // numbers: [filter_shape] window [dtype]; kernel: "auto" or a fast kernel's name, forced.
-  PreparedOp(std::string name, std::string padding, std::string data_format, val numbers, std::string kernel) {
+  // numbers: [filter_shape] window [dtype] layer options; kernel: "auto" or
+  // a fast kernel's name, forced; activation: its name.
+  PreparedOp(std::string name, std::string padding, std::string data_format, val numbers, std::string kernel,
+             std::string activation) {
     NumberReader r(numbers);
     ctw::FilterArgs args;
     args.filter_shape = r.list();
     read_window(r, name, padding, data_format, &args);
     args.dtype = read_dtype(r);
+    if (set(read_layer(r, name, activation, &args)) != 0) return;
     ctw::KernelKind kind = ctw::KernelKind::kAuto;
     if (set(ctw::kernel_from_name(name, kernel, &kind)) == 0) set(ctw::ConvTransposeOp::create(args, kind, &op_));
   }
   double filterElements() const { return op_ ? static_cast<double>(op_->filter_elements()) : 0; }
   std::string kernel() const { return op_ ? ctw::kernel_name(op_->kernel()) : ""; }
-  int pack(uintptr_t filters) {
+  // bias: the epilogue's values as doubles, or 0 without a bias.
+  int pack(uintptr_t filters, uintptr_t bias) {
     if (!op_) return code();
     const HeldBytes held(&bytes_held_);
-    return set(op_->pack(reinterpret_cast<const void*>(filters), pool().get()));
+    return set(op_->pack(reinterpret_cast<const void*>(filters), reinterpret_cast<const double*>(bias), pool().get()));
   }
   // Bytes of wasm memory this operator holds between runs (packed filters,
   // the scratch of its last shapes), for the out-of-memory message that
@@ -271,7 +289,7 @@ EMSCRIPTEN_BINDINGS(conv_transpose_wasm) {
       .function("outputElements", &PlannedCall::outputElements)
       .function("run", &PlannedCall::run);
   emscripten::class_<PreparedOp, emscripten::base<StatusHolder>>("PreparedOp")
-      .constructor<std::string, std::string, std::string, val, std::string>()
+      .constructor<std::string, std::string, std::string, val, std::string, std::string>()
       .function("filterElements", &PreparedOp::filterElements)
       .function("kernel", &PreparedOp::kernel)
       .function("pack", &PreparedOp::pack)

@@ -389,11 +389,11 @@ export function encodeArgs(a: CoreArgs): Float64Array {
   return Float64Array.from(out);
 }
 
-/** A prepared operator's filter-only arguments: [filter_shape] window [dtype]. */
-export function encodeFilterArgs(filterShape: readonly number[], w: WindowArgs, dtype: DType): Float64Array {
+/** A prepared operator's filter-only arguments: [filter_shape] window [dtype], then `tail` (the layer options, layer-args.ts). */
+export function encodeFilterArgs(filterShape: readonly number[], w: WindowArgs, dtype: DType, tail: readonly number[]): Float64Array {
   const out: number[] = [];
   pushList(out, filterShape);
   pushWindow(out, w);
-  out.push(DTYPE_CODE[dtype]);
+  out.push(DTYPE_CODE[dtype], ...tail);
   return Float64Array.from(out);
 }

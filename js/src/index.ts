@@ -12,6 +12,8 @@
 
 import { ArgumentError, coreArgs, describe, DTYPE_BYTES, DTYPE_CODE, encodeArgs, encodeFilterArgs, isDetached, opNameOf, outputShapeList, toTensor, typedArrayKind, typedLength, windowArgs } from './args.js';
 import type { Bits16TensorLike, DataFormat, DType, Float32TensorLike, Float64TensorLike, Ints, OutputShape, Padding, Tensor, TensorLike, TfjsTensorLike, WindowArgs } from './args.js';
+import { layerArgs, pushLayer } from './layer-args.js';
+import type { Activation, Bias } from './layer-args.js';
 import { boundThreads, loadModule, unrefWorkers } from './loader.js';
 import type { CoreModule, CoreStatus, HeapStats, InitOptions, InitResult, PreparedOp } from './loader.js';
 
@@ -26,6 +28,7 @@ export type { RegisterTfjsKernelsOptions, TfjsKernelRegistration, TfjsKernelStat
 export * from './webnn-api.js';
 
 export type { Padding, DataFormat, OutputShape, Ints };
+export type { Activation, ActivationName, Bias } from './layer-args.js';
 
 let core: CoreModule | null = null;
 let initResult: InitResult | null = null;
@@ -325,7 +328,7 @@ export function convTranspose(
 export const conv_transpose = convTranspose;
 
 /** The fast kernels, by where their vector lanes go (see README, "How it works"). */
-export type FastKernel = 'auto' | 'igemm' | 'dot' | 'pixels' | 'columns';
+export type FastKernel = 'auto' | 'igemm' | 'dot' | 'pixels' | 'columns' | 'channelwise';
 
 export interface ConvTransposeOptions {
   strides: Ints;
@@ -333,6 +336,22 @@ export interface ConvTransposeOptions {
   dataFormat?: DataFormat | null;
   dilations?: Ints | null;
   name?: string | null;
+  /**
+   * Input and output channels split into `groups` independent convolutions
+   * (PyTorch's, ONNX's and WebNN's groups; default 1). The filters are then
+   * spatial + [outChannels / groups, inChannels].
+   */
+  groups?: number;
+  /** One value per output channel, added to each output value before the activation. */
+  bias?: Bias;
+  /**
+   * Applied to each output value after the bias, in the kernels' stores
+   * (no second pass over the output): 'relu', 'relu6', 'sigmoid', 'tanh',
+   * 'gelu' (erf form), 'silu', 'elu' / { type: 'elu', alpha = 1 },
+   * 'leakyRelu' / { type: 'leakyRelu', alpha = 0.01 },
+   * { type: 'clamp', minValue, maxValue }; default 'linear' (none).
+   */
+  activation?: Activation;
   /**
    * Which fast kernel runs: 'auto' (default) lets the core choose by the
    * channel counts and the width window; 'igemm' (any shape), 'dot' or
@@ -418,16 +437,21 @@ export function createConvTranspose(filters: TensorLike | TfjsTensorLike, option
   }
   // Each option read once, here: the operator keeps these copies, so later
   // changes to the caller's options object (or its arrays) change nothing.
-  const { strides, padding, dataFormat, dilations, name, kernel } = options;
+  const { strides, padding, dataFormat, dilations, name, kernel, groups, bias, activation } = options;
   const opName = opNameOf(name);
   const mod = loadedCore(opName);
   if (kernel !== undefined && typeof kernel !== 'string') {
-    throw new ArgumentError(`${opName}: kernel must be 'auto', 'igemm', 'dot', 'pixels' or 'columns'. Received: kernel=${describe(kernel)}`);
+    throw new ArgumentError(`${opName}: kernel must be 'auto', 'igemm', 'dot', 'pixels', 'columns' or 'channelwise'. Received: kernel=${describe(kernel)}`);
   }
   const w = toTensor(opName, 'filters', filters);
   const window: WindowArgs = windowArgs(opName, { strides, padding: padding ?? 'SAME', dataFormat: dataFormat ?? null, dilations: dilations ?? null });
-  const core = new mod.PreparedOp(opName, window.padding, window.dataFormat, encodeFilterArgs(w.shape, window, w.dtype), kernel ?? 'auto');
+  const layer = layerArgs(opName, { groups, bias, activation });
+  const tail: number[] = [];
+  pushLayer(tail, layer);
+  const core = new mod.PreparedOp(opName, window.padding, window.dataFormat, encodeFilterArgs(w.shape, window, w.dtype, tail),
+    kernel ?? 'auto', layer.activation);
   let ptr = 0;
+  let biasPtr = 0;
   try {
     check(core.code(), core);
     const elems = core.filterElements();
@@ -436,13 +460,19 @@ export function createConvTranspose(filters: TensorLike | TfjsTensorLike, option
     }
     ptr = mod._malloc(Math.max(1, elems * DTYPE_BYTES[w.dtype]));
     if (!ptr) throw outOfMemory(`${opName}: out of WebAssembly memory copying the filters`);
+    if (layer.bias) {
+      biasPtr = mod._malloc(Math.max(1, layer.bias.length * 8));
+      if (!biasPtr) throw outOfMemory(`${opName}: out of WebAssembly memory copying the bias`);
+      new Float64Array(heap(mod), biasPtr, layer.bias.length).set(layer.bias);
+    }
     view(w.dtype, heap(mod), ptr, elems).set(w.data as never);
-    check(core.pack(ptr), core);
+    check(core.pack(ptr, biasPtr), core);
   } catch (e) {
     core.delete();
     throw e;
   } finally {
     if (ptr) mod._free(ptr);
+    if (biasPtr) mod._free(biasPtr);
   }
   liveOps.add(core);
   // dispose() during a run (from a getter the run reads) takes effect when

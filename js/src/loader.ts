@@ -42,7 +42,7 @@ export interface InitResult {
 
 export interface CoreModule {
   PlannedCall: new (name: string, padding: string, dataFormat: string, numbers: Float64Array) => PlannedCall;
-  PreparedOp: new (name: string, padding: string, dataFormat: string, numbers: Float64Array, kernel: string) => PreparedOp;
+  PreparedOp: new (name: string, padding: string, dataFormat: string, numbers: Float64Array, kernel: string, activation: string) => PreparedOp;
   setNumThreads(n: number): void;
   numThreads(): number;
   heapStats(): HeapStats;
@@ -82,7 +82,7 @@ export interface PlannedCall extends CoreStatus {
 export interface PreparedOp extends CoreStatus {
   filterElements(): number;
   kernel(): string;
-  pack(filters: number): number;
+  pack(filters: number, bias: number): number;
   /** Where reshape() reads a run's shapes: [input_shape] [output_shape] [dtype], ranks up to 5 (13 doubles in wasm memory). */
   shapeNumbers(): number;
   reshape(): number;

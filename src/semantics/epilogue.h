@@ -56,4 +56,9 @@ inline double activate(const EpilogueArgs& e, double x) {
 const char* activation_name(Activation a);
 bool activation_from_name(const std::string& name, Activation* a);
 
+class Status;
+// The activation named `name`, or an invalid-argument error listing the
+// names; op_name starts the message.
+Status activation_arg(const std::string& op_name, const std::string& name, Activation* a);
+
 }  // namespace ctw

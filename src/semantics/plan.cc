@@ -354,6 +354,14 @@ bool activation_from_name(const std::string& name, Activation* a) {
   return false;
 }
 
+Status activation_arg(const std::string& op_name, const std::string& name, Activation* a) {
+  if (activation_from_name(name, a)) return Status::Ok();
+  std::ostringstream m;
+  m << "activation must be one of 'linear', 'relu', 'relu6', 'clamp', 'leakyRelu', 'elu', 'sigmoid', 'tanh', "
+    << "'gelu', 'silu'. Received: activation='" << name << "'";
+  return Checker(op_name).fail(m.str());
+}
+
 std::string list_string(const std::vector<int64_t>& v) {
   std::ostringstream out;
   out << "[";
