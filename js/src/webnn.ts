@@ -14,18 +14,11 @@
 import { ArgumentError, describe, intList, toTensor, typedLength } from './args.js';
 import type { Bits16TensorLike, DType, Float32TensorLike, Float64TensorLike, Tensor, TensorLike, TypedData } from './args.js';
 import { createConvTranspose } from './index.js';
-import type { ConvTransposeOptions } from './index.js';
+import type { Activation } from './layer-args.js';
 
 export type InputLayout = 'nchw' | 'nhwc';
 /** WebNN's filter layouts: i = input channels, o = output channels / groups. */
 export type FilterLayout = 'iohw' | 'hwoi' | 'ohwi';
-
-/** A function applied to each output value after the bias (this library's extension to WebNN). */
-export type Activation =
-  | 'linear' | 'relu' | 'relu6' | 'sigmoid' | 'tanh' | 'gelu' | 'silu' | 'elu' | 'leakyRelu'
-  | { type: 'clamp'; min: number; max: number }
-  | { type: 'leakyRelu'; alpha?: number }
-  | { type: 'elu'; alpha?: number };
 
 /** WebNN's MLConvTranspose2dOptions, plus `activation`. */
 export interface ConvTranspose2dOptions {
@@ -47,6 +40,7 @@ export interface ConvTranspose2dOptions {
   filterLayout?: FilterLayout;
   /** [outputChannels] values added to each output channel. */
   bias?: TensorLike;
+  /** Applied to each output value after the bias (this library's extension to WebNN); see createConvTranspose. */
   activation?: Activation;
   /** Starts every error message (default 'convTranspose2d'). */
   label?: string;
@@ -207,17 +201,16 @@ export function convTranspose2d(input: TensorLike, filter: TensorLike, options: 
   }
   const tfFilters = filtersToHwoi(w, fLayout);
   const hw: Array<[number, number]> = [[pad[0], pad[1]], [pad[2], pad[3]]];
-  const prepared: ConvTransposeOptions & { groups?: number; bias?: Tensor; activation?: Activation } = {
+  const op = createConvTranspose(tfFilters, {
     strides: stride,
     dilations: dilation,
     padding: inLayout === 'nchw' ? [[0, 0], [0, 0], ...hw] : [[0, 0], ...hw, [0, 0]],
     dataFormat: inLayout === 'nchw' ? 'NCHW' : 'NHWC',
     name,
-  };
-  if (g !== 1) prepared.groups = g;
-  if (b) prepared.bias = b;
-  if (activation !== undefined) prepared.activation = activation;
-  const op = createConvTranspose(tfFilters, prepared);
+    groups: g,
+    bias: b,
+    activation,
+  });
   try {
     return op.run(x, outputShape);
   } finally {

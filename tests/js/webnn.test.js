@@ -249,7 +249,7 @@ describe('groups, bias and activation', () => {
     R.assertClose(y.data, ref.out, tolerance(ref, 'float32'), 'plain bias');
   });
   const activations = ['linear', 'relu', 'relu6', 'sigmoid', 'tanh', 'gelu', 'silu', 'elu', 'leakyRelu',
-    { type: 'clamp', min: -0.25, max: 0.5 }, { type: 'leakyRelu', alpha: 0.2 }, { type: 'elu', alpha: 0.5 }];
+    { type: 'clamp', minValue: -0.25, maxValue: 0.5 }, { type: 'clamp', minValue: 0.1 }, { type: 'leakyRelu', alpha: 0.2 }, { type: 'elu', alpha: 0.5 }];
   // Values up to 8 in magnitude reach relu6's and the saturating functions' far sides.
   const big = makeCase(rng, { C: 4, H: 3, Wd: 3, Og: 3, KH: 3, KW: 3, options: { strides: [2, 2], groups: 2 }, bias: true });
   big.x = big.x.map((v) => v * 4);
@@ -358,7 +358,7 @@ const f: Float32Array = convTranspose2d(x, w, { strides: [2, 2], outputPadding: 
 const h: Uint16Array = convTranspose2d({ data: new Uint16Array(16), shape: [1, 1, 4, 4], dtype: 'float16' }, w).data;
 const o: ConvTranspose2dOptions = onnxConvTransposeOptions([1, 1, 4, 4], [1, 1, 3, 3], { pads: [1, 1, 1, 1], auto_pad: 'NOTSET' });
 const y = onnxConvTranspose(x, w, { strides: [2, 2] }, { data: new Float32Array(1), shape: [1] });
-convTranspose2d(x, w, { activation: { type: 'clamp', min: 0, max: 1 }, groups: 1, label: 'up' });
+convTranspose2d(x, w, { activation: { type: 'clamp', minValue: 0, maxValue: 1 }, groups: 1, label: 'up' });
 // @ts-expect-error layouts are lower case
 convTranspose2d(x, w, { inputLayout: 'NCHW' });
 // @ts-expect-error no such filter layout

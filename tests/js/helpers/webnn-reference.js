@@ -58,7 +58,11 @@ function activationOf(a) {
       const alpha = typeof a === 'object' && a.alpha !== undefined ? a.alpha : 0.01;
       return { f: (v) => (v >= 0 ? v : alpha * v), slope: Math.max(1, Math.abs(alpha)) };
     }
-    case 'clamp': return { f: (v) => Math.min(a.max, Math.max(a.min, v)), slope: 1 };
+    case 'clamp': {
+      const lo = typeof a === 'object' && a.minValue !== undefined ? a.minValue : -Infinity;
+      const hi = typeof a === 'object' && a.maxValue !== undefined ? a.maxValue : Infinity;
+      return { f: (v) => Math.min(hi, Math.max(lo, v)), slope: 1 };
+    }
     default: throw new Error(`reference: unknown activation ${JSON.stringify(a)}`);
   }
 }
