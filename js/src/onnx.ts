@@ -65,9 +65,9 @@ export function onnxConvTransposeOptions(inputShape: readonly number[], weightSh
   if (wShape.length !== xShape.length) fail(`W must have X's rank, ${xShape.length}: [C_in, C_out / group, k...]. Received: W.shape=[${wShape.join(', ')}]`);
   const kernel = wShape.slice(2);
   const spatial = rank === 1 ? 'one per spatial dimension: [x1]' : 'one per spatial dimension: [x1, x2]';
-  const k = attrList('kernel_shape', kernel_shape, rank, 0, spatial);
-  if ((kernel_shape !== undefined && kernel_shape !== null) && k.some((v, i) => v !== kernel[i])) {
-    fail(`attrs.kernel_shape must be W's spatial shape [${kernel.join(', ')}]. Received: attrs.kernel_shape=[${k.join(', ')}]`);
+  if (kernel_shape !== undefined && kernel_shape !== null) {
+    const k = attrList('kernel_shape', kernel_shape, rank, 0, spatial);
+    if (k.some((v, i) => v !== kernel[i])) fail(`attrs.kernel_shape must be W's spatial shape [${kernel.join(', ')}]. Received: attrs.kernel_shape=[${k.join(', ')}]`);
   }
   const s = attrList('strides', strides, rank, 1, spatial);
   const d = attrList('dilations', dilations, rank, 1, spatial);
@@ -92,10 +92,10 @@ export function onnxConvTransposeOptions(inputShape: readonly number[], weightSh
   }
   if (outSizes) {
     for (let i = 0; i < rank; i++) {
-      const total = s[i] * (xShape[2 + i] - 1) + op[i] + (kernel[i] - 1) * d[i] + 1 - outSizes[i];
-      const half = Math.floor(Math.max(0, total) / 2);
-      begin[i] = autoPad === 'SAME_UPPER' ? half : Math.max(0, total) - half;
-      end[i] = Math.max(0, total) - begin[i];
+      const total = Math.max(0, s[i] * (xShape[2 + i] - 1) + op[i] + (kernel[i] - 1) * d[i] + 1 - outSizes[i]);
+      const half = Math.floor(total / 2);
+      begin[i] = autoPad === 'SAME_UPPER' ? half : total - half;
+      end[i] = total - begin[i];
     }
   }
   // 1-D as 2-D: a height of 1, stride and dilation 1, no padding there.
