@@ -23,7 +23,8 @@ const tsc = require.resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', join(root, 'js', 'tsconfig.json')], { stdio: 'inherit' });
 
 const names = ['init', 'backendInfo', 'convTranspose', 'conv_transpose', 'createConvTranspose', 'heapStats', 'ArgumentError',
-  'convTransposeAsync', 'initWorker', 'terminateWorker', 'registerTfjsKernels', 'FALLBACK_REASONS'];
+  'convTransposeAsync', 'initWorker', 'terminateWorker', 'registerTfjsKernels', 'FALLBACK_REASONS',
+  'convTranspose2d', 'onnxConvTranspose', 'onnxConvTransposeOptions'];
 writeFileSync(
   join(root, 'dist', 'index.mjs'),
   `// ES module entry: re-exports the CommonJS build (dist/index.js, through\n` +

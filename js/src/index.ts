@@ -25,6 +25,7 @@ export type { WorkerOptions } from './async.js';
 import { preparedForTfjsFilters } from './tfjs.js';
 export { registerTfjsKernels, FALLBACK_REASONS } from './tfjs.js';
 export type { RegisterTfjsKernelsOptions, TfjsKernelRegistration, TfjsKernelStats, TfjsNamespace, FilterCacheStats } from './tfjs.js';
+export * from './webnn-api.js';
 
 export type { Padding, DataFormat, OutputShape, Ints };
 export type { Activation, ActivationName, Bias } from './layer-args.js';
