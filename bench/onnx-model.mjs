@@ -1,107 +1,10 @@
-// A minimal protobuf writer for the few ONNX messages the benchmark needs, and
-// a builder for a one-node ConvTranspose model whose output equals
-// TensorFlow's tf.nn.conv_transpose for the same arguments.
-//
-// Only what is used is written: ModelProto, GraphProto, NodeProto,
-// TensorProto, ValueInfoProto (with TypeProto/TensorShapeProto),
-// AttributeProto and OperatorSetIdProto. Field numbers are those of
-// onnx/onnx.proto (proto2). Repeated integers are written unpacked, which
-// every protobuf parser must accept for proto2 fields.
+// A one-node ConvTranspose model whose output equals TensorFlow's
+// tf.nn.conv_transpose for the same arguments (the ONNX writer is the
+// tests' helper, tests/js/helpers/onnx-model.js), and the layout helpers.
 
-const WIRE_VARINT = 0;
-const WIRE_LEN = 2;
-const WIRE_I32 = 5;
+import { createRequire } from 'node:module';
 
-class Writer {
-  constructor() {
-    this.chunks = [];
-    this.length = 0;
-  }
-  bytes(u8) {
-    this.chunks.push(u8);
-    this.length += u8.length;
-    return this;
-  }
-  varint(value) {
-    // Non-negative integers up to 2^53 (all that ONNX dims/attributes here need)
-    // and negative int64 as ten-byte two's complement.
-    let v = BigInt(value);
-    if (v < 0n) v += 1n << 64n;
-    const out = [];
-    do {
-      let b = Number(v & 0x7fn);
-      v >>= 7n;
-      if (v !== 0n) b |= 0x80;
-      out.push(b);
-    } while (v !== 0n);
-    return this.bytes(Uint8Array.from(out));
-  }
-  tag(field, wire) {
-    return this.varint((field << 3) | wire);
-  }
-  int(field, value) {
-    return this.tag(field, WIRE_VARINT).varint(value);
-  }
-  ints(field, values) {
-    for (const v of values) this.int(field, v);
-    return this;
-  }
-  float(field, value) {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setFloat32(0, value, true);
-    return this.tag(field, WIRE_I32).bytes(b);
-  }
-  lenDelimited(field, u8) {
-    return this.tag(field, WIRE_LEN).varint(u8.length).bytes(u8);
-  }
-  string(field, s) {
-    return this.lenDelimited(field, new TextEncoder().encode(s));
-  }
-  message(field, writer) {
-    return this.lenDelimited(field, writer.finish());
-  }
-  finish() {
-    const out = new Uint8Array(this.length);
-    let o = 0;
-    for (const c of this.chunks) {
-      out.set(c, o);
-      o += c.length;
-    }
-    return out;
-  }
-}
-
-// onnx.TensorProto.DataType
-const FLOAT = 1;
-// onnx.AttributeProto.AttributeType
-const ATTR_INT = 2;
-const ATTR_INTS = 7;
-const ATTR_STRING = 3;
-
-function attrInts(name, values) {
-  return new Writer().string(1, name).int(20, ATTR_INTS).ints(8, values);
-}
-function attrInt(name, value) {
-  return new Writer().string(1, name).int(20, ATTR_INT).int(3, value);
-}
-function attrString(name, value) {
-  return new Writer().string(1, name).int(20, ATTR_STRING).lenDelimited(4, new TextEncoder().encode(value));
-}
-
-function tensorProto(name, dims, f32) {
-  const raw = new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength);
-  // raw_data is little-endian float32, which is what typed arrays hold on
-  // every platform Node/browsers run wasm on.
-  return new Writer().ints(1, dims).int(2, FLOAT).string(8, name).lenDelimited(9, raw);
-}
-
-function valueInfo(name, dims) {
-  const shape = new Writer();
-  for (const d of dims) shape.message(1, new Writer().int(1, d));
-  const tensorType = new Writer().int(1, FLOAT).message(2, shape);
-  const type = new Writer().message(1, tensorType);
-  return new Writer().string(1, name).message(2, type);
-}
+const { convTransposeModel } = createRequire(import.meta.url)('../tests/js/helpers/onnx-model.js');
 
 /**
  * Pads and output_padding for ONNX ConvTranspose that reproduce
@@ -140,9 +43,9 @@ export function tfFilterToOnnx(data, kernel, cout, cin) {
 }
 
 /**
- * A ModelProto with one ConvTranspose node: input "x" [N, Cin, spatial...],
- * initializer "w" [Cin, Cout / group, k...] (and "b" [Cout] with a bias),
- * output "y" [N, Cout, outSpatial...], then an activation node when
+ * A ModelProto with one ConvTranspose node: input "X" [N, Cin, spatial...],
+ * initializer "W" [Cin, Cout / group, k...] (and "B" [Cout] with a bias),
+ * output "Y" [N, Cout, outSpatial...], then an activation node when
  * spec.activation names one ('Relu', 'Sigmoid').
  * spec: { batch, inSpatial, outSpatial, kernel, strides, dilations, cin, cout,
  *         padding: 'SAME' | 'VALID', filters: Float32Array in TF layout
@@ -162,42 +65,12 @@ export function buildConvTransposeModel(spec) {
     outPads.push(p.outPad);
   }
   const w = tfFilterToOnnx(spec.filters, kernel, cout / group, cin);
-  const convOut = spec.activation ? 'z' : 'y';
-
-  const node = new Writer()
-    .string(1, 'x')
-    .string(1, 'w');
-  if (spec.bias) node.string(1, 'b');
-  node
-    .string(2, convOut)
-    .string(3, 'conv_transpose')
-    .string(4, 'ConvTranspose')
-    .message(5, attrString('auto_pad', 'NOTSET'))
-    .message(5, attrInts('kernel_shape', kernel))
-    .message(5, attrInts('strides', strides))
-    .message(5, attrInts('dilations', dilations))
-    .message(5, attrInts('pads', [...begins, ...ends]))
-    .message(5, attrInts('output_padding', outPads))
-    .message(5, attrInt('group', group));
-
-  const graph = new Writer().message(1, node);
-  if (spec.activation) {
-    graph.message(1, new Writer().string(1, 'z').string(2, 'y').string(3, 'activation').string(4, spec.activation));
-  }
-  graph
-    .string(2, 'conv_transpose_bench')
-    .message(5, tensorProto('w', [cin, cout / group, ...kernel], w));
-  if (spec.bias) graph.message(5, tensorProto('b', [cout], spec.bias));
-  graph
-    .message(11, valueInfo('x', [batch, cin, ...inSpatial]))
-    .message(12, valueInfo('y', [batch, cout, ...outSpatial]));
-
-  const model = new Writer()
-    .int(1, 8) // ir_version
-    .string(2, 'conv-transpose-wasm-bench') // producer_name
-    .message(7, graph)
-    .message(8, new Writer().string(1, '').int(2, 17)); // opset_import: ai.onnx 17
-  return { bytes: model.finish(), pads: [...begins, ...ends], outputPadding: outPads };
+  const bytes = convTransposeModel({
+    xRank: rank + 2, w, wShape: [cin, cout / group, ...kernel], b: spec.bias, activation: spec.activation,
+    attrs: { auto_pad: 'NOTSET', kernel_shape: kernel, strides, dilations, pads: [...begins, ...ends],
+      output_padding: outPads, group },
+  });
+  return { bytes, pads: [...begins, ...ends], outputPadding: outPads };
 }
 
 // Layout helpers (outside the timed region).

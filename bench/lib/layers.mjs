@@ -104,8 +104,8 @@ export async function layersSection(opts) {
       if (!ort) return;
       const session = await ortSession(ort, l, f, b, activation);
       sessions.push(session);
-      const feeds = { x: new ort.Tensor('float32', xNchw, [l.input[0], l.cin, ...l.spatial]) };
-      handles.push({ key, isAsync: true, run: async () => (await (await session.run(feeds)).y.getData()),
+      const feeds = { X: new ort.Tensor('float32', xNchw, [l.input[0], l.cin, ...l.spatial]) };
+      handles.push({ key, isAsync: true, run: async () => (await (await session.run(feeds)).Y.getData()),
         nhwc: (y) => channelsFirstToLast(y, l.input[0], l.outSpatial, l.cout) });
     };
     if (l.groups === 1) {

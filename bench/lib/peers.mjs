@@ -245,12 +245,12 @@ const ortPeer = (ort) => async (sh, d) => {
     graphOptimizationLevel: 'all',
   });
   const x = new ort.Tensor('float32', channelsLastToFirst(d.x, sh.batch, sh.inSpatial, sh.cin), [sh.batch, sh.cin, ...sh.inSpatial]);
-  const feeds = { x };
+  const feeds = { X: x };
   return {
     isAsync: true,
     run: async () => {
       const r = await session.run(feeds);
-      return await r.y.getData();
+      return await r.Y.getData();
     },
     toNHWC: (y) => channelsFirstToLast(y, sh.batch, sh.outSpatial, sh.cout),
     dispose: () => session.release(),

@@ -89,18 +89,21 @@ function valueInfo(name, dims) {
 
 /**
  * A model with one ConvTranspose node, Y = ConvTranspose(X, W[, B]), W and
- * B as initializers, opset 17. X's and Y's shapes are left to the runtime
- * (symbolic dims), so the node's own shape rules decide Y.
- * spec: { xRank, w: Float32Array, wShape, b?: Float32Array, attrs: { name: value } }
+ * B as initializers, opset 17, and then an activation node (an ONNX op
+ * type such as 'Relu') when `activation` names one. X's and Y's shapes are
+ * left to the runtime (symbolic dims), so the node's own shape rules decide Y.
+ * spec: { xRank, w: Float32Array, wShape, b?: Float32Array, attrs: { name: value }, activation? }
  */
-function convTransposeModel({ xRank, w, wShape, b, attrs }) {
+function convTransposeModel({ xRank, w, wShape, b, attrs, activation }) {
   const node = new Writer().string(1, 'X').string(1, 'W');
   if (b) node.string(1, 'B');
-  node.string(2, 'Y').string(3, 'conv_transpose').string(4, 'ConvTranspose');
+  node.string(2, activation ? 'Z' : 'Y').string(3, 'conv_transpose').string(4, 'ConvTranspose');
   for (const [name, value] of Object.entries(attrs)) {
     if (value !== undefined) node.message(5, attribute(name, value));
   }
-  const graph = new Writer().message(1, node).string(2, 'conv_transpose').message(5, initializer('W', wShape, w));
+  const graph = new Writer().message(1, node);
+  if (activation) graph.message(1, new Writer().string(1, 'Z').string(2, 'Y').string(3, 'activation').string(4, activation));
+  graph.string(2, 'conv_transpose').message(5, initializer('W', wShape, w));
   if (b) graph.message(5, initializer('B', [b.length], b));
   graph.message(11, valueInfo('X', new Array(xRank).fill(null))).message(12, valueInfo('Y', new Array(xRank).fill(null)));
   return new Writer()
