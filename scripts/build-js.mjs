@@ -22,7 +22,7 @@ const require = createRequire(import.meta.url);
 const tsc = require.resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', join(root, 'js', 'tsconfig.json')], { stdio: 'inherit' });
 
-const names = ['init', 'backendInfo', 'convTranspose', 'conv_transpose', 'createConvTranspose', 'heapStats', 'ArgumentError',
+const names = ['init', 'backendInfo', 'convTranspose', 'conv_transpose', 'createConvTranspose', 'createWasmTensor', 'heapStats', 'ArgumentError',
   'convTransposeAsync', 'initWorker', 'terminateWorker', 'registerTfjsKernels', 'FALLBACK_REASONS',
   'convTranspose2d', 'onnxConvTranspose', 'onnxConvTransposeOptions'];
 writeFileSync(

@@ -15,6 +15,8 @@ import type { Bits16TensorLike, DataFormat, DType, Float32TensorLike, Float64Ten
 import { layerArgs, pushLayer } from './layer-args.js';
 import type { Activation, Bias } from './layer-args.js';
 import { boundThreads, loadModule, unrefWorkers } from './loader.js';
+import { createWasmTensorIn, residentPtr, wasmTensorEntry } from './wasm-tensor.js';
+import type { WasmTensor } from './wasm-tensor.js';
 import type { CoreModule, CoreStatus, HeapStats, InitOptions, InitResult, PreparedOp } from './loader.js';
 
 export type { DType, Tensor, TensorLike, Float32TensorLike, Float64TensorLike, Bits16TensorLike, TfjsTensorLike, InitOptions, InitResult, HeapStats };
@@ -29,6 +31,7 @@ export * from './webnn-api.js';
 
 export type { Padding, DataFormat, OutputShape, Ints };
 export type { Activation, ActivationName, Bias } from './layer-args.js';
+export type { WasmTensor } from './wasm-tensor.js';
 
 let core: CoreModule | null = null;
 let initResult: InitResult | null = null;
@@ -82,6 +85,18 @@ export function init(options: InitOptions = {}): Promise<InitResult> {
 /** Wasm memory figures (for leak checks and memory reports); init() first. */
 export function heapStats(): HeapStats {
   return loadedCore('heapStats').heapStats();
+}
+
+/**
+ * A tensor of `shape` and `dtype` in the module's WebAssembly memory
+ * (uninitialised). Passed as a run's input, or as its `output` option,
+ * it is read or written in place: no copy into or out of wasm memory.
+ * Its `data` is a fresh view each time it is read (memory may grow during
+ * any call): fill it, run, then read `data` again. dispose() frees it.
+ */
+export function createWasmTensor(shape: readonly number[], dtype: DType = 'float32'): WasmTensor {
+  const mod = loadedCore('createWasmTensor');
+  return createWasmTensorIn({ malloc: (n) => mod._malloc(n), free: (p) => mod._free(p), buffer: () => heap(mod) }, shape, dtype);
 }
 
 /** What init() chose, or null before it has resolved. */
@@ -165,6 +180,21 @@ function checkOutput(opName: string, out: unknown, dtype: DType, elements: numbe
   return arr;
 }
 
+// The start of options.output's memory when it is a tensor in wasm memory
+// (createWasmTensor, or a view of all of one), checked against the call;
+// else 0.
+function residentOutput(mod: CoreModule, opName: string, output: unknown, dtype: DType, elements: number, shape: readonly number[]): number {
+  const entry = wasmTensorEntry(output);
+  if (entry) {
+    if (entry.disposed) throw new Error(`${opName}: options.output is a wasm tensor that was disposed`);
+    if (entry.dtype !== dtype || entry.elements !== elements) {
+      throw new ArgumentError(`${opName}: options.output is a wasm tensor of ${entry.elements} ${entry.dtype} elements but output_shape=[${shape.join(', ')}] needs ${elements} ${dtype}`);
+    }
+    return entry.ptr;
+  }
+  return typedArrayKind(output) ? residentPtr(output as ArrayBufferView, heap(mod), dtype, elements) : 0;
+}
+
 // set() of any realm's typed array, not an own `set` a caller may have given it.
 const typedSet = Object.getPrototypeOf(Uint8Array.prototype).set as (this: OutputArray, source: ArrayLike<number>) => void;
 
@@ -218,7 +248,8 @@ function execute(mod: CoreModule, opName: string, x: Tensor, outputShape: number
     if (typedLength(x.data) !== inElems) {
       throw new ArgumentError(`${opName}: input.data has ${typedLength(x.data)} elements but input.shape=[${x.shape.join(', ')}] needs ${inElems}`);
     }
-    const into = output === undefined ? null : checkOutput(opName, output, x.dtype, outElems, outputShape);
+    const resident = residentOutput(mod, opName, output, x.dtype, outElems, outputShape);
+    const into = output === undefined || resident ? null : checkOutput(opName, output, x.dtype, outElems, outputShape);
     const bytes = DTYPE_BYTES[x.dtype];
     const alloc = (elements: number, what: string) => {
       const p = mod._malloc(Math.max(1, elements * bytes));
@@ -228,10 +259,15 @@ function execute(mod: CoreModule, opName: string, x: Tensor, outputShape: number
     };
     const w = call.filters;
     const filterPtr = w ? alloc(typedLength(w.data), 'filters') : 0;
-    const inPtr = alloc(inElems, 'input');
-    const outPtr = alloc(outElems, 'output');
+    // Tensors in wasm memory (createWasmTensor) are read and written in place.
+    const inResident = residentPtr(x.data, heap(mod), x.dtype, inElems);
+    const inPtr = inResident || alloc(inElems, 'input');
+    const outPtr = resident || alloc(outElems, 'output');
+    if (inResident && resident && inPtr < outPtr + outElems * bytes && outPtr < inPtr + inElems * bytes) {
+      throw new ArgumentError(`${opName}: options.output and the input share memory; the output must be a tensor of its own`);
+    }
     let buffer = heap(mod);
-    view(x.dtype, buffer, inPtr, inElems).set(x.data as never);
+    if (!inResident) view(x.dtype, buffer, inPtr, inElems).set(x.data as never);
     if (w) view(x.dtype, buffer, filterPtr, typedLength(w.data)).set(w.data as never);
     // The new result array is made by the core's side task: on this thread
     // while the pool's workers start on the call, so that its allocation and
@@ -239,12 +275,14 @@ function execute(mod: CoreModule, opName: string, x: Tensor, outputShape: number
     // not run on one thread, nor in a call too small to wake the workers
     // (copyOut then makes the array).
     let fresh: OutputArray | null = null;
-    const side = into ? undefined : () => { fresh = newResultArray(x.dtype, outElems); };
+    const side = into || resident ? undefined : () => { fresh = newResultArray(x.dtype, outElems); };
     check(call.run(inPtr, filterPtr, outPtr, side), call.status);
     buffer = heap(mod);
     const result = view(x.dtype, buffer, outPtr, outElems);
     let data: OutputArray;
-    if (into) {
+    if (resident) {
+      data = result;
+    } else if (into) {
       typedSet.call(into, result);
       data = into;
     } else {
@@ -368,8 +406,10 @@ export interface RunOptions {
    * a loop reuses its buffers): Float32Array for float32, Float64Array for
    * float64, Uint16Array for float16/bfloat16 bits, with exactly the
    * output's element count. The returned tensor's data is this array.
+   * A tensor from createWasmTensor (or a view of all of one) is written
+   * in place, with no copy out; the result's data is then a fresh view of it.
    */
-  output?: Float32Array | Float64Array | Uint16Array;
+  output?: Float32Array | Float64Array | Uint16Array | WasmTensor;
 }
 
 // Symbol.dispose in the types whatever lib the user compiles with (as
