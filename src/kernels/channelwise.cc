@@ -86,7 +86,9 @@ void pixel_values(const T* const* x, const T* const* w, int live, int64_t cin, i
     return;
   }
   // Short groups (depthwise): lanes across every input channel, then each
-  // group's a sums added.
+  // group's a sums added. One input and one output channel per group: the
+  // sums are the values.
+  if (a == 1 && b == 1) sums = values;
   for (int64_t jo = 0; jo < b; ++jo) {
     const int64_t wj = jo * cin;
     int64_t e = 0;
@@ -115,6 +117,7 @@ void pixel_values(const T* const* x, const T* const* w, int live, int64_t cin, i
       for (int t = 0; t < live; ++t) a0 += x[t][e] * w[t][wj + e];
       sums[e] = a0;
     }
+    if (sums == values) break;
     for (int64_t g = 0; g < groups; ++g) {
       const T* s = sums + g * a;
       T v = s[0];
