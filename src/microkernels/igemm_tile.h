@@ -47,6 +47,11 @@ struct TileOutput {
 };
 
 // One pixel row of the tile over kc input channels: acc += a[k] * b[k][0..NR).
+// A row alone (a tile at an image border, a 1x1 input) waits on the latency
+// of its chains of sums. A fused multiply-add's is longer than an add's, so
+// with relaxed madd even and odd k go to two pairs of partial sums; with a
+// multiply and an add one pair runs as fast (measured), and more pairs would
+// not fit V8's registers (it loads a step's vectors before it multiplies).
 template <typename T>
 inline void igemm_row(const T* a, const T* b, size_t kc, typename Vec16<T>::type& acc0,
                       typename Vec16<T>::type& acc1) {
@@ -54,7 +59,21 @@ inline void igemm_row(const T* a, const T* b, size_t kc, typename Vec16<T>::type
   constexpr int L = Vec16<T>::kLanes;
   constexpr int NR = TileShape<T>::kNR;
   V s0 = V{}, s1 = V{};
-  for (size_t k = 0; k < kc; ++k, b += NR) {
+  size_t k = 0;
+  if constexpr (kRelaxedMadd) {
+    V t0 = V{}, t1 = V{};
+    for (; k + 2 <= kc; k += 2, b += 2 * NR) {
+      const V x = Vec16<T>::splat(a[k]);
+      s0 = madd(x, load_vec(b), s0);
+      s1 = madd(x, load_vec(b + L), s1);
+      const V y = Vec16<T>::splat(a[k + 1]);
+      t0 = madd(y, load_vec(b + NR), t0);
+      t1 = madd(y, load_vec(b + NR + L), t1);
+    }
+    s0 += t0;
+    s1 += t1;
+  }
+  for (; k < kc; ++k, b += NR) {
     const V x = Vec16<T>::splat(a[k]);
     s0 = madd(x, load_vec(b), s0);
     s1 = madd(x, load_vec(b + L), s1);

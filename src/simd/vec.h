@@ -59,6 +59,13 @@ inline void store_vec(T* p, const Vec<T>& v) {
 // clang 14 names the instruction __builtin_wasm_fma_* and emits a prototype
 // opcode that scripts/patch-relaxed-simd.mjs renumbers after linking; later
 // clangs name it __builtin_wasm_relaxed_madd_* and emit the final opcode.
+// kRelaxedMadd: madd is the relaxed instruction, whose fused form has a
+// longer latency than an add (a kernel may then want more chains of sums).
+#ifdef __wasm_relaxed_simd__
+constexpr bool kRelaxedMadd = true;
+#else
+constexpr bool kRelaxedMadd = false;
+#endif
 template <typename V>
 inline V madd(V a, V b, V c) {
 #ifdef __wasm_relaxed_simd__
