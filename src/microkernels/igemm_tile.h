@@ -49,10 +49,12 @@ struct TileOutput {
 // One pixel row of the tile over kc input channels: acc += a[k] * b[k][0..NR).
 // A row alone (a tile at an image border, a 1x1 input) waits on the latency
 // of its chains of sums. A fused multiply-add's is longer than an add's, so
-// with relaxed madd even and odd k go to two pairs of partial sums; with a
-// multiply and an add one pair runs as fast (measured), and more pairs would
-// not fit V8's registers (it loads a step's vectors before it multiplies).
-template <typename T>
+// with relaxed madd even and odd k go to two pairs of partial sums. With a
+// multiply and an add one pair is the faster (a second slowed the whole
+// tile's code in V8), and more pairs would not fit V8's registers (it loads
+// a step's vectors before it multiplies).
+// kTwoPairs is a parameter so that the native tests run both forms.
+template <typename T, bool kTwoPairs = kRelaxedMadd>
 inline void igemm_row(const T* a, const T* b, size_t kc, typename Vec16<T>::type& acc0,
                       typename Vec16<T>::type& acc1) {
   typedef typename Vec16<T>::type V;
@@ -60,7 +62,7 @@ inline void igemm_row(const T* a, const T* b, size_t kc, typename Vec16<T>::type
   constexpr int NR = TileShape<T>::kNR;
   V s0 = V{}, s1 = V{};
   size_t k = 0;
-  if constexpr (kRelaxedMadd) {
+  if constexpr (kTwoPairs) {
     V t0 = V{}, t1 = V{};
     for (; k + 2 <= kc; k += 2, b += 2 * NR) {
       const V x = Vec16<T>::splat(a[k]);
