@@ -144,7 +144,7 @@ function relaxedSimdReason(): string | null {
     // an engine that throws instead of answering has no relaxed SIMD either
   }
   return 'this engine does not validate relaxed SIMD (f32x4.relaxed_madd)' +
-    (isNode && !isDeno ? '; Node before 22 needs --experimental-wasm-relaxed-simd' : '');
+    (isNode && !isDeno && (process.versions as any).bun == null ? '; Node before 22 needs --experimental-wasm-relaxed-simd' : '');
 }
 
 function canUseThreads(): boolean {
