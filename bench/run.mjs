@@ -10,6 +10,10 @@
 //   node --no-liftoff bench/run.mjs --json out.json (default bench/results/latest.json)
 //   node --no-liftoff --expose-gc bench/run.mjs --quick --shapes S1,E1 --baseline ../previous/dist
 //                        this build against another build of the library (see base below)
+//   node --experimental-wasm-relaxed-simd --no-liftoff --expose-gc bench/run.mjs --quick --no-models \
+//        --backend wasm-relaxed-simd-threads --baseline-backend wasm-simd-threads
+//                        two wasm builds of this library in one process (the relaxed-SIMD
+//                        build needs the flag in Node 20; Node 22 has relaxed SIMD on)
 //   node bench/run.mjs --help                       all flags, shapes and peers
 //
 // Peers (names for --peers):
@@ -32,7 +36,9 @@
 //                 "base ms" and "vs base" (base / ours; > 1: the current
 //                 build is faster). Two builds in one process, interleaved,
 //                 is the fair comparison: between processes figures move by
-//                 more than most changes gain
+//                 more than most changes gain. With --baseline-backend B
+//                 and no --baseline, base is another instance of this very
+//                 dist/ (copied to a temporary folder) started on build B
 //   base-1t       the baseline build on 1 thread, as ours-1t; adds the column
 //                 "1T vs base-1T" (base-1t / ours-1t)
 //   tfjs-wasm     @tensorflow/tfjs-backend-wasm: tf.conv2dTranspose /
@@ -85,6 +91,9 @@ function usage() {
   --baseline DIR       also measure the build in DIR (the dist/ folder of another build of this library, with
                        index.mjs or index.js and wasm/) as peers base (all threads) and base-1t (1 thread), made and
                        timed exactly as ours and ours-1t; the table gains "base ms", "vs base" and "1T vs base-1T"
+  --backend B          load this library's build B (init({ backend: B }): wasm-relaxed-simd-threads, wasm-simd-threads, wasm-simd)
+  --baseline-backend B start the baseline on build B; without --baseline, the baseline is this build's own dist/
+                       (a copy, loaded as a second instance), so that two of its wasm builds are timed in one process
   --json PATH          where to write the results (default bench/results/latest.json)
   --threads N          "all threads" for this library (default: os.availableParallelism())
   --ort-threads N      onnxruntime-web threads (default 2)
@@ -98,6 +107,17 @@ function usage() {
   --cpu-skip-s N       skip tfjs-cpu where one run is estimated over N s (default: quick 0.5, full never)
   --no-prepared        measure "ours"/"ours-1t" (and "base"/"base-1t") with the one-call form even if createConvTranspose exists
   --help`;
+}
+
+// This build's dist/ copied to a temporary folder: loaded from there it is a
+// second instance of the library (its own module state, wasm memory and
+// thread pool), which may start another of its wasm builds.
+function copyOfThisBuild() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ctw-bench-base-'));
+  fs.cpSync(path.join(ROOT, 'dist'), path.join(dir, 'dist'), { recursive: true });
+  fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return path.join(dir, 'dist');
 }
 
 class UsageError extends Error {
@@ -121,6 +141,8 @@ function parseArgs(argv) {
     cpuSkipS: null,
     rounds: null,
     baseline: null,
+    backend: null,
+    baselineBackend: null,
   };
   const value = (i, flag) => {
     if (i + 1 >= argv.length) throw new UsageError(`${flag} needs a value`);
@@ -151,10 +173,13 @@ function parseArgs(argv) {
       case '--cpu-skip-s': o.cpuSkipS = Number(take()); break;
       case '--rounds': o.rounds = parseInt(take(), 10); break;
       case '--baseline': o.baseline = path.resolve(take()); break;
+      case '--backend': o.backend = take(); break;
+      case '--baseline-backend': o.baselineBackend = take(); break;
       case '--help': case '-h': console.log(usage()); listShapes(); process.exit(0); break;
       default: throw new UsageError(`unknown flag ${argv[i]}\n${usage()}`);
     }
   }
+  if (o.baselineBackend && !o.baseline) o.baseline = copyOfThisBuild();
   for (const s of o.shapes) if (!SHAPES.some((x) => x.id === s)) throw new UsageError(`unknown shape ${s}; have ${SHAPES.map((x) => x.id).join(',')}`);
   // All peers by default; the baseline's only when there is one.
   o.peers ??= PEERS.filter((p) => o.baseline || !BASELINE_PEERS.includes(p));
@@ -179,7 +204,7 @@ function parseArgs(argv) {
 // ---------------------------------------------------------------------------
 async function environment(opts) {
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  const initResult = await lib.init({ numThreads: opts.threads ?? cores });
+  const initResult = await lib.init({ numThreads: opts.threads ?? cores, ...(opts.backend ? { backend: opts.backend } : {}) });
   const verOf = (name) => {
     // Not require.resolve(`${name}/package.json`): some packages (onnxruntime-web) do not export it.
     for (let dir = ROOT; ; dir = path.dirname(dir)) {

@@ -10,7 +10,8 @@
 //     instance that require('conv-transpose-wasm') gives);
 //   worker-entry.js (the convTransposeAsync worker in Node, Bun, Deno) is
 //     a one-line import() of worker-entry.cjs, tsc's output;
-//   deno-pthread-worker.cjs starts Emscripten's pool worker in Deno (loader.ts).
+//   deno-<build>.worker.cjs starts a threaded build's Emscripten pool worker
+//   in Deno (loader.ts).
 import { execFileSync } from 'node:child_process';
 import { writeFileSync, existsSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -54,28 +55,30 @@ writeFileSync(
     `  process.getBuiltinModule('node:module').createRequire(String(location.href))('./worker-entry.cjs');\n` +
     `else import('./worker-entry.cjs');\n`
 );
-// Emscripten 3.1.6's pool worker (wasm/ctw-simd-threads.worker.js), when it
+// Emscripten 3.1.6's pool worker (wasm/<build>.worker.js), when it
 // sees Node's process object, assigns Node shims onto the worker's global
 // with Object.assign, including location. Deno's worker global inherits
 // location as a getter without a setter, so the assignment throws
 // ("Cannot set property location ... which has only a getter"); Deno would
 // also load that .js file as an ES module. In Deno, loader.ts starts pool
-// workers from this file instead: it gives each such property an own,
+// workers from these files instead: it gives each such property an own,
 // writable value first, then runs Emscripten's worker as CommonJS.
-writeFileSync(
-  join(root, 'dist', 'deno-pthread-worker.cjs'),
-  `'use strict';\n` +
-    `// Deno only: starts Emscripten's pool worker (see scripts/build-js.mjs).\n` +
-    `for (const name of ['self', 'location', 'performance', 'postMessage', 'Worker', 'importScripts', 'require', 'Module']) {\n` +
-    `  let o = globalThis;\n` +
-    `  while (o && !Object.prototype.hasOwnProperty.call(o, name)) o = Object.getPrototypeOf(o);\n` +
-    `  const d = o && Object.getOwnPropertyDescriptor(o, name);\n` +
-    `  if (d && d.get && !d.set) {\n` +
-    `    Object.defineProperty(globalThis, name, { value: globalThis[name], writable: true, configurable: true, enumerable: true });\n` +
-    `  }\n` +
-    `}\n` +
-    `require('./wasm/ctw-simd-threads.worker.js');\n`
-);
+for (const build of ['ctw-relaxed-simd-threads', 'ctw-simd-threads']) {
+  writeFileSync(
+    join(root, 'dist', `deno-${build}.worker.cjs`),
+    `'use strict';\n` +
+      `// Deno only: starts Emscripten's pool worker (see scripts/build-js.mjs).\n` +
+      `for (const name of ['self', 'location', 'performance', 'postMessage', 'Worker', 'importScripts', 'require', 'Module']) {\n` +
+      `  let o = globalThis;\n` +
+      `  while (o && !Object.prototype.hasOwnProperty.call(o, name)) o = Object.getPrototypeOf(o);\n` +
+      `  const d = o && Object.getOwnPropertyDescriptor(o, name);\n` +
+      `  if (d && d.get && !d.set) {\n` +
+      `    Object.defineProperty(globalThis, name, { value: globalThis[name], writable: true, configurable: true, enumerable: true });\n` +
+      `  }\n` +
+      `}\n` +
+      `require('./wasm/${build}.worker.js');\n`
+  );
+}
 // Browser bundles. Node's modules are replaced by an empty module there
 // (the Node-only branches that require them never run in a browser), so no
 // browser bundle names one and bundlers have nothing to externalize:
@@ -113,7 +116,7 @@ await esbuild.build({
   format: 'esm',
 });
 
-for (const f of ['ctw-simd-threads.wasm', 'ctw-simd.wasm']) {
+for (const f of ['ctw-relaxed-simd-threads.wasm', 'ctw-simd-threads.wasm', 'ctw-simd.wasm']) {
   if (!existsSync(join(root, 'dist', 'wasm', f))) {
     console.warn(`build-js: dist/wasm/${f} is missing; run npm run build:wasm`);
   }

@@ -3,7 +3,9 @@
 #   - Debian packages: Emscripten (3.1.6, the only one reachable here), CMake,
 #     g++ and GoogleTest for the native tests;
 #   - npm packages from the lockfile (tfjs for the comparison tests, TypeScript);
-#   - npm run build: dist/wasm (both wasm builds) and dist/*.js + types.
+#   - npm run build: dist/wasm (the three wasm builds; the relaxed-SIMD one is
+#     checked after linking by binaryen's wasm-dis, which Debian's emscripten
+#     package brings) and dist/*.js + types.
 # Safe to run again: it skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -66,7 +66,7 @@ for mod in playwright-core puppeteer-core; do
     exit 1
   fi
 done
-if [ ! -f dist/conv-transpose-wasm.js ] || [ ! -f dist/wasm/ctw-simd-threads.wasm ]; then
+if [ ! -f dist/conv-transpose-wasm.js ] || [ ! -f dist/wasm/ctw-simd-threads.wasm ] || [ ! -f dist/wasm/ctw-relaxed-simd-threads.wasm ]; then
   echo "test-browser: dist/ is incomplete; npm run build"
   npm run --silent build
 fi

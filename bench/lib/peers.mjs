@@ -95,9 +95,10 @@ export function checkOutput(cell, h, output, ref) {
 /**
  * Loads the build in dir (a dist/ folder: index.mjs or index.js, wasm/) as a
  * second instance of this library and starts it on `threads` threads, as
- * ours was started: its first init() sizes its thread pool.
+ * ours was started: its first init() sizes its thread pool. backend: the
+ * build it loads (init's backend option), or its own choice when absent.
  */
-export async function loadBaseline(dir, threads) {
+export async function loadBaseline(dir, threads, backend) {
   // A wrong folder is the caller's to fix: said as a flag error, no stack.
   const usage = (message) => Object.assign(new Error(message), { isUsage: true });
   const file = ['index.mjs', 'index.js'].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
@@ -106,7 +107,7 @@ export async function loadBaseline(dir, threads) {
   const base = typeof m.init === 'function' ? m : m.default;
   // The same module would share ours' thread count and memory: no comparison.
   if (base.init === lib.init) throw usage(`--baseline ${dir} is the build under test itself; copy it elsewhere first`);
-  const init = await base.init({ numThreads: threads });
+  const init = await base.init({ numThreads: threads, ...(backend ? { backend } : {}) });
   let version = null;
   try { version = JSON.parse(fs.readFileSync(path.join(dir, '..', 'package.json'), 'utf8')).version; } catch { /* not in a package */ }
   return { lib: base, file, init, version, hasPrepared: typeof base.createConvTranspose === 'function' };
@@ -164,7 +165,7 @@ export async function makePeers(opts, env) {
   peers['ours-call-1t'] = ours.callPeer(1);
 
   if (opts.baseline) {
-    const b = await loadBaseline(opts.baseline, env.threads);
+    const b = await loadBaseline(opts.baseline, env.threads, opts.baselineBackend);
     env.baseline = { dir: opts.baseline, file: b.file, version: b.version, init: b.init, threads: b.init.threads,
       preparedForm: opts.prepared && b.hasPrepared, hasPrepared: b.hasPrepared };
     const base = libraryPeers(b.lib, env.baseline.preparedForm, opts);

@@ -51,7 +51,7 @@ export function init(options: InitOptions = {}): Promise<InitResult> {
       return Promise.reject(new Error(`conv-transpose-wasm: init({ backend: ${describe(backend)} }) after the ${initResult.backend} build was loaded; ` +
         'a process loads one build: pass the same backend to every init() call, or none'));
     }
-    if (numThreads !== undefined && initResult.backend === 'wasm-simd-threads') {
+    if (numThreads !== undefined && initResult.backend !== 'wasm-simd') {
       let threads: number;
       try {
         threads = boundThreads(numThreads);

@@ -1,13 +1,15 @@
 // Loads one of the package's wasm builds and says which one it chose.
 //
-// Two builds of the same C++ core ship in dist/wasm: SIMD128 + pthreads, and
-// SIMD128 on one thread for engines without SharedArrayBuffer (pages that are
-// not cross-origin isolated). Node, Bun and Deno always get the threaded build.
+// Three builds of the same C++ core ship in dist/wasm: relaxed SIMD (its
+// multiply-add, fused where the CPU has FMA) + pthreads, for engines that
+// validate relaxed SIMD; SIMD128 + pthreads; and SIMD128 on one thread for
+// engines without SharedArrayBuffer (pages that are not cross-origin
+// isolated). Node, Bun and Deno always get a threaded build.
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { describe } from './args.js';
 
-export type Backend = 'wasm-simd-threads' | 'wasm-simd';
+export type Backend = 'wasm-relaxed-simd-threads' | 'wasm-simd-threads' | 'wasm-simd';
 
 export interface InitOptions {
   /**
@@ -17,7 +19,11 @@ export interface InitOptions {
    * computation down): InitResult.threads says how many run.
    */
   numThreads?: number;
-  /** Force a build; by default the threaded one wherever SharedArrayBuffer works. */
+  /**
+   * Force a build. By default: 'wasm-relaxed-simd-threads' where the engine
+   * validates relaxed SIMD and SharedArrayBuffer works, else
+   * 'wasm-simd-threads' where SharedArrayBuffer works, else 'wasm-simd'.
+   */
   backend?: Backend;
   /**
    * Where the .wasm/.js files are: a URL or directory prefix ending in '/', or a
@@ -97,6 +103,7 @@ export interface PreparedOp extends CoreStatus {
 }
 
 const FILES: Record<Backend, string> = {
+  'wasm-relaxed-simd-threads': 'ctw-relaxed-simd-threads',
   'wasm-simd-threads': 'ctw-simd-threads',
   'wasm-simd': 'ctw-simd',
 };
@@ -112,6 +119,33 @@ export const isNode =
 /** Deno (also when it runs this file as part of an npm package). */
 export const isDeno =
   typeof (globalThis as any).Deno !== 'undefined' || (isNode && (process.versions as any).deno != null);
+
+function isThreaded(backend: Backend): boolean {
+  return backend !== 'wasm-simd';
+}
+
+// A module of one function, (v128, v128, v128) -> v128, that runs
+// f32x4.relaxed_madd (opcode 0xFD 0x85 0x02, the proposal's final number):
+// engines without relaxed SIMD, or with it behind a flag (Node 20 without
+// --experimental-wasm-relaxed-simd), reject it.
+const RELAXED_MADD_MODULE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+  0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b, // type: (v128 v128 v128) -> v128
+  0x03, 0x02, 0x01, 0x00, // one function of that type
+  0x0a, 0x0d, 0x01, 0x0b, 0x00, // code: one body of 11 bytes, no locals
+  0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x85, 0x02, 0x0b, // local.get 0 1 2, f32x4.relaxed_madd, end
+]);
+
+function relaxedSimdReason(): string | null {
+  if (typeof WebAssembly === 'undefined' || typeof WebAssembly.validate !== 'function') return 'this engine has no WebAssembly.validate';
+  try {
+    if (WebAssembly.validate(RELAXED_MADD_MODULE)) return null;
+  } catch {
+    // an engine that throws instead of answering has no relaxed SIMD either
+  }
+  return 'this engine does not validate relaxed SIMD (f32x4.relaxed_madd)' +
+    (isNode && !isDeno && (process.versions as any).bun == null ? '; Node before 22 needs --experimental-wasm-relaxed-simd' : '');
+}
 
 function canUseThreads(): boolean {
   if (typeof SharedArrayBuffer === 'undefined') return false;
@@ -183,20 +217,25 @@ export function unrefWorkers(mod: CoreModule): void {
 
 export async function loadModule(options: InitOptions): Promise<{ mod: CoreModule; result: InitResult }> {
   const threadsOk = canUseThreads();
-  let backend: Backend = options.backend ?? (threadsOk ? 'wasm-simd-threads' : 'wasm-simd');
-  if (backend === 'wasm-simd-threads' && !threadsOk) {
+  const relaxedProblem = relaxedSimdReason();
+  let backend: Backend =
+    options.backend ?? (threadsOk ? (relaxedProblem ? 'wasm-simd-threads' : 'wasm-relaxed-simd-threads') : 'wasm-simd');
+  if (!(backend in FILES)) {
+    throw new Error(`conv-transpose-wasm: unknown backend ${describe(backend)}; use ${Object.keys(FILES).map((b) => `'${b}'`).join(', ')}`);
+  }
+  if (isThreaded(backend) && !threadsOk) {
     throw new Error(
-      "conv-transpose-wasm: init({ backend: 'wasm-simd-threads' }) needs SharedArrayBuffer " +
+      `conv-transpose-wasm: init({ backend: '${backend}' }) needs SharedArrayBuffer ` +
         '(a cross-origin isolated page: COOP same-origin + COEP require-corp)'
     );
   }
-  if (!(backend in FILES)) {
-    throw new Error(`conv-transpose-wasm: unknown backend '${backend}'; use 'wasm-simd-threads' or 'wasm-simd'`);
+  if (backend === 'wasm-relaxed-simd-threads' && relaxedProblem) {
+    throw new Error(`conv-transpose-wasm: init({ backend: '${backend}' }) cannot run here: ${relaxedProblem}`);
   }
   const requested = options.numThreads === undefined ? defaultThreads() : boundThreads(options.numThreads);
   const where = options.wasmPaths === undefined ? 'next to the library\'s script' : 'where init({ wasmPaths }) says';
   let fallback: string | undefined;
-  if (backend === 'wasm-simd-threads') {
+  if (isThreaded(backend)) {
     // Emscripten 3.1.6 only logs a pool worker that fails to load and never
     // settles (in Node it even throws from the worker's error event): check
     // the worker script first. Missing, it fails at once when the threaded
@@ -208,13 +247,13 @@ export async function loadModule(options: InitOptions): Promise<{ mod: CoreModul
     if (missing) {
       const problem = `conv-transpose-wasm: the threaded build's pool worker ${missing} could not be loaded. ` +
         `Fix: serve every file of the package's dist/wasm/ folder ${where} (bundlers: copy dist/wasm/ to your public folder and pass init({ wasmPaths: '/wasm/' }))`;
-      if (options.backend === 'wasm-simd-threads') throw new Error(problem);
+      if (options.backend === backend) throw new Error(problem);
       fallback = `${problem}; running the single-thread build instead`;
       if (typeof console !== 'undefined') console.warn(fallback);
       backend = 'wasm-simd';
     }
   }
-  const threads = backend === 'wasm-simd-threads' ? requested : 1;
+  const threads = isThreaded(backend) ? requested : 1;
   const base = FILES[backend];
   // Emscripten 3.1.6 never finishes loading with a pool of 0 workers, so the
   // one-thread case keeps one idle worker.
@@ -236,7 +275,7 @@ export async function loadModule(options: InitOptions): Promise<{ mod: CoreModul
     moduleOptions.locateFile = (f: string) =>
       // Deno cannot run Emscripten's pool worker as it is: start it through
       // the shim that scripts/build-js.mjs writes (it explains why).
-      isDeno && f.endsWith('.worker.js') ? path.join(__dirname, 'deno-pthread-worker.cjs') : locate(f, options.wasmPaths, dir);
+      isDeno && f.endsWith('.worker.js') ? path.join(__dirname, `deno-${base}.worker.cjs`) : locate(f, options.wasmPaths, dir);
   } else {
     const scriptBase = SCRIPT_DIR + 'wasm/';
     // Absolute URLs: Emscripten's pool workers resolve these against their own
@@ -255,12 +294,12 @@ export async function loadModule(options: InitOptions): Promise<{ mod: CoreModul
     }),
     isNode ? 0 : LOAD_TIMEOUT_MS,
     `conv-transpose-wasm: loading the ${backend} build did not finish in ${LOAD_TIMEOUT_MS / 1000} s; ` +
-      `check that ${base}.js, ${base}.wasm${backend === 'wasm-simd-threads' ? ` and ${base}.worker.js` : ''} are served ` +
+      `check that ${base}.js, ${base}.wasm${isThreaded(backend) ? ` and ${base}.worker.js` : ''} are served ` +
       `${where}. ${FIX}`
   );
   mod.setNumThreads(threads);
   unrefWorkers(mod);
-  const maxThreads = backend === 'wasm-simd-threads' ? Math.max(1, threads - 1) + 1 : 1;
+  const maxThreads = isThreaded(backend) ? Math.max(1, threads - 1) + 1 : 1;
   const result: InitResult = { backend, threads: mod.numThreads(), simd: true, maxThreads };
   if (fallback) result.fallback = fallback;
   return { mod, result };
@@ -315,6 +354,7 @@ export function absoluteUrl(url: string): string {
 }
 
 const EXPORT_NAMES: Record<string, string> = {
+  'ctw-relaxed-simd-threads': 'createCtwRelaxedSimdThreads',
   'ctw-simd-threads': 'createCtwSimdThreads',
   'ctw-simd': 'createCtwSimd',
 };

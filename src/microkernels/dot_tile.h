@@ -28,7 +28,7 @@ inline void dot_tile(const T* x, int64_t cp, const T* w, int64_t w_stride, int64
     unroll<CO>([&](auto c) { wv[c] = load_vec(w + c * w_stride + i); });
     unroll<MR>([&](auto m) {
       const Vec<T> xv = load_vec(x + m * cp + i);
-      unroll<CO>([&](auto c) { acc[m][c] += xv * wv[c]; });
+      unroll<CO>([&](auto c) { acc[m][c] = madd(xv, wv[c], acc[m][c]); });
     });
   }
 }
@@ -40,7 +40,7 @@ inline void dot_row(const T* x, const T* w, int64_t w_stride, int64_t k, Vec<T> 
   constexpr int L = Vec16<T>::kLanes;
   for (int64_t i = 0; i < k; i += L) {
     const Vec<T> xv = load_vec(x + i);
-    unroll<CO>([&](auto c) { acc[c] += xv * load_vec(w + c * w_stride + i); });
+    unroll<CO>([&](auto c) { acc[c] = madd(xv, load_vec(w + c * w_stride + i), acc[c]); });
   }
 }
 

@@ -8,8 +8,9 @@
 // zero row when that pixel lies outside the input). B is the packed filter
 // block for NR output channels: [tap][input channel][NR].
 //
-// Written with the vector extensions of vec.h (a multiply then an add:
-// clang 14 has no relaxed-SIMD FMA), as in XNNPACK's wasmsimd kernels.
+// Written with the vector extensions of vec.h, each step a madd (vec.h: a
+// relaxed multiply-add in the relaxed-SIMD build, else a multiply and an
+// add), as in XNNPACK's wasmsimd and wasmrelaxedsimd kernels.
 #pragma once
 
 #include <cstddef>
@@ -46,17 +47,38 @@ struct TileOutput {
 };
 
 // One pixel row of the tile over kc input channels: acc += a[k] * b[k][0..NR).
-template <typename T>
+// A row alone (a tile at an image border, a 1x1 input) waits on the latency
+// of its chains of sums. A fused multiply-add's is longer than an add's, so
+// with relaxed madd even and odd k go to two pairs of partial sums. With a
+// multiply and an add one pair is the faster (a second slowed the whole
+// tile's code in V8), and more pairs would not fit V8's registers (it loads
+// a step's vectors before it multiplies).
+// kTwoPairs is a parameter so that the native tests run both forms.
+template <typename T, bool kTwoPairs = kRelaxedMadd>
 inline void igemm_row(const T* a, const T* b, size_t kc, typename Vec16<T>::type& acc0,
                       typename Vec16<T>::type& acc1) {
   typedef typename Vec16<T>::type V;
   constexpr int L = Vec16<T>::kLanes;
   constexpr int NR = TileShape<T>::kNR;
   V s0 = V{}, s1 = V{};
-  for (size_t k = 0; k < kc; ++k, b += NR) {
+  size_t k = 0;
+  if constexpr (kTwoPairs) {
+    V t0 = V{}, t1 = V{};
+    for (; k + 2 <= kc; k += 2, b += 2 * NR) {
+      const V x = Vec16<T>::splat(a[k]);
+      s0 = madd(x, load_vec(b), s0);
+      s1 = madd(x, load_vec(b + L), s1);
+      const V y = Vec16<T>::splat(a[k + 1]);
+      t0 = madd(y, load_vec(b + NR), t0);
+      t1 = madd(y, load_vec(b + NR + L), t1);
+    }
+    s0 += t0;
+    s1 += t1;
+  }
+  for (; k < kc; ++k, b += NR) {
     const V x = Vec16<T>::splat(a[k]);
-    s0 += x * load_vec(b);
-    s1 += x * load_vec(b + L);
+    s0 = madd(x, load_vec(b), s0);
+    s1 = madd(x, load_vec(b + L), s1);
   }
   acc0 += s0;
   acc1 += s1;
@@ -134,17 +156,17 @@ inline void igemm_tile(int taps, size_t kc, const T* const* a, size_t a_offset, 
       std::memcpy(&b0, b, sizeof(V));
       std::memcpy(&b1, b + L, sizeof(V));
       const V x0 = Vec16<T>::splat(a0[k]);
-      acc0[0] += x0 * b0;
-      acc1[0] += x0 * b1;
+      acc0[0] = madd(x0, b0, acc0[0]);
+      acc1[0] = madd(x0, b1, acc1[0]);
       const V x1 = Vec16<T>::splat(a1[k]);
-      acc0[1] += x1 * b0;
-      acc1[1] += x1 * b1;
+      acc0[1] = madd(x1, b0, acc0[1]);
+      acc1[1] = madd(x1, b1, acc1[1]);
       const V x2 = Vec16<T>::splat(a2[k]);
-      acc0[2] += x2 * b0;
-      acc1[2] += x2 * b1;
+      acc0[2] = madd(x2, b0, acc0[2]);
+      acc1[2] = madd(x2, b1, acc1[2]);
       const V x3 = Vec16<T>::splat(a3[k]);
-      acc0[3] += x3 * b0;
-      acc1[3] += x3 * b1;
+      acc0[3] = madd(x3, b0, acc0[3]);
+      acc1[3] = madd(x3, b1, acc1[3]);
     }
   }
   static_assert(MR == 4, "the loop above is written out for 4 rows");

@@ -34,7 +34,7 @@ inline void accumulate_tap(const T* x, int64_t plane, const T* w, int64_t cin,
         if constexpr (kMasked) {
           acc[v][c] += reinterpret_cast<Vec<T>>(reinterpret_cast<M>(xv[v] * wc) & mask[v]);
         } else {
-          acc[v][c] += xv[v] * wc;
+          acc[v][c] = madd(xv[v], wc, acc[v][c]);
         }
       });
     });

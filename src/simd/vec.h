@@ -50,6 +50,43 @@ inline void store_vec(T* p, const Vec<T>& v) {
   std::memcpy(p, &v, sizeof(v));
 }
 
+// a * b + c, the step every kernel's inner loop takes. Built with relaxed
+// SIMD (-mrelaxed-simd, the ctw-relaxed-simd-threads module) it is one
+// relaxed multiply-add, which the engine runs as a fused multiply-add where
+// the CPU has one (one rounding) or as a multiply and an add (two roundings):
+// results may differ between machines in the last bits, and the tests'
+// tolerances allow either. Elsewhere, natively too, a multiply and an add.
+// clang 14 names the instruction __builtin_wasm_fma_* and emits a prototype
+// opcode that scripts/patch-relaxed-simd.mjs renumbers after linking; later
+// clangs name it __builtin_wasm_relaxed_madd_* and emit the final opcode.
+// kRelaxedMadd: madd is the relaxed instruction, whose fused form has a
+// longer latency than an add (a kernel may then want more chains of sums).
+#ifdef __wasm_relaxed_simd__
+constexpr bool kRelaxedMadd = true;
+#else
+constexpr bool kRelaxedMadd = false;
+#endif
+template <typename V>
+inline V madd(V a, V b, V c) {
+#ifdef __wasm_relaxed_simd__
+  if constexpr (sizeof(a[0]) == 4) {
+#if __has_builtin(__builtin_wasm_relaxed_madd_f32x4)
+    return __builtin_wasm_relaxed_madd_f32x4(a, b, c);
+#else
+    return __builtin_wasm_fma_f32x4(a, b, c);
+#endif
+  } else {
+#if __has_builtin(__builtin_wasm_relaxed_madd_f64x2)
+    return __builtin_wasm_relaxed_madd_f64x2(a, b, c);
+#else
+    return __builtin_wasm_fma_f64x2(a, b, c);
+#endif
+  }
+#else
+  return a * b + c;
+#endif
+}
+
 // A byte shuffle of a and b (index i < 16: a's byte i, else b's byte i - 16).
 // In wasm it is opaque: LLVM rewrites a plain __builtin_shufflevector whose
 // result lanes are partly unused (or that it can merge with the operations

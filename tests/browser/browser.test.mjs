@@ -15,7 +15,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { startServer, waitForResults, f32, repoRoot } from './helpers.mjs';
-import { ENGINES, launchEngine, selectedEngines } from './engines.mjs';
+import { ENGINES, launchEngine, selectedEngines, threadedBackend } from './engines.mjs';
 import * as U from '../../examples/browser/upsample.mjs';
 import { asyncCases, heavyCase } from './cases.mjs';
 
@@ -104,7 +104,7 @@ async function openExample(browser, server) {
 /** The build init() should choose in this engine on an isolated page. */
 function expectIsolated(engine, info, what) {
   if (engine.threadsWhenIsolated) {
-    assert.equal(info.backend, 'wasm-simd-threads', `${what}: ${JSON.stringify(info)}`);
+    assert.equal(info.backend, threadedBackend(engine), `${what}: ${JSON.stringify(info)}`);
     assert.ok(info.threads > 1, `${what}: threads = ${info.threads}, expected > 1`);
   } else {
     // No SharedArrayBuffer although isolated (WebKitGTK's default): one thread, and init() says so.

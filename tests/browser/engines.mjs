@@ -53,14 +53,17 @@ function firstExisting(what, candidates, install) {
  * threadsWhenIsolated - a cross-origin isolated page gets SharedArrayBuffer,
  *   so init() picks the threaded build;
  * sabWithoutIsolation - SharedArrayBuffer exists even on a page that is not
- *   isolated (init() must still pick the single-thread build there).
+ *   isolated (init() must still pick the single-thread build there);
+ * relaxedSimd - the engine validates relaxed SIMD, so the threaded build it
+ *   gets is the relaxed-SIMD one (WebKitGTK has it only with
+ *   JSC_useWasmRelaxedSIMD=1, which these tests do not set).
  */
 export const ENGINES = {
-  chromium: { label: 'Chromium', threadsWhenIsolated: true, sabWithoutIsolation: false, launch: launchChromium },
-  firefox: { label: 'Firefox', threadsWhenIsolated: true, sabWithoutIsolation: false, launch: launchFirefox },
+  chromium: { label: 'Chromium', threadsWhenIsolated: true, sabWithoutIsolation: false, relaxedSimd: true, launch: launchChromium },
+  firefox: { label: 'Firefox', threadsWhenIsolated: true, sabWithoutIsolation: false, relaxedSimd: true, launch: launchFirefox },
   // WebKitGTK by default reports crossOriginIsolated === true on an isolated
   // page but has no SharedArrayBuffer: init() must fall back to one thread.
-  webkit: { label: 'WebKit', threadsWhenIsolated: false, sabWithoutIsolation: false, launch: () => launchWebKit(false) },
+  webkit: { label: 'WebKit', threadsWhenIsolated: false, sabWithoutIsolation: false, relaxedSimd: false, launch: () => launchWebKit(false) },
   // JSC_useSharedArrayBuffer=1 is a JavaScriptCore option that WebKitGTK
   // needs to expose SharedArrayBuffer at all (and it then exposes it on every
   // page). It is a property of this port: Safari exposes SharedArrayBuffer
@@ -69,9 +72,15 @@ export const ENGINES = {
     label: 'WebKit (JSC_useSharedArrayBuffer=1)',
     threadsWhenIsolated: true,
     sabWithoutIsolation: true,
+    relaxedSimd: false,
     launch: () => launchWebKit(true),
   },
 };
+
+/** The threaded build init() should choose in an engine with SharedArrayBuffer. */
+export function threadedBackend(engine) {
+  return engine.relaxedSimd ? 'wasm-relaxed-simd-threads' : 'wasm-simd-threads';
+}
 
 /** The engines to test: BROWSER_ENGINES, or all. */
 export function selectedEngines() {

@@ -17,7 +17,7 @@ import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packAndInstall, repoRoot, startServer } from './helpers.mjs';
-import { ENGINES, launchEngine, selectedEngines } from './engines.mjs';
+import { ENGINES, launchEngine, selectedEngines, threadedBackend } from './engines.mjs';
 import { asyncCases } from './cases.mjs';
 import { compare, reference } from '../runtime/reference.mjs';
 
@@ -157,7 +157,7 @@ for (const name of selectedEngines()) {
             t.diagnostic(`init(): ${JSON.stringify(r.info)}; initWorker(): ${JSON.stringify(r.worker)}`);
             assert.equal(r.crossOriginIsolated, isolation);
             for (const [what, info] of [['init()', r.info], ['initWorker()', r.worker]]) {
-              assert.equal(info.backend, threads ? 'wasm-simd-threads' : 'wasm-simd', `${what}: ${JSON.stringify(info)}`);
+              assert.equal(info.backend, threads ? threadedBackend(engine) : 'wasm-simd', `${what}: ${JSON.stringify(info)}`);
               if (threads) assert.ok(info.threads > 1, `${what}: ${JSON.stringify(info)}`);
               else assert.equal(info.threads, 1, `${what}: ${JSON.stringify(info)}`);
             }

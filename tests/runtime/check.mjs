@@ -131,7 +131,7 @@ async function main() {
 
   // The threads at work: a 1.2 GFLOP call on 1 thread and on all (for the
   // log; timings on a shared machine are not asserted).
-  if (report.init.backend === 'wasm-simd-threads') {
+  if (report.init.backend !== 'wasm-simd') {
     const big = [tensor([1, 48, 48, 128], 7), tensor([4, 4, 128, 128], 8), [1, 96, 96, 128], 2, 'SAME'];
     const time = () => {
       let best = Infinity;
