@@ -72,8 +72,8 @@ void pixel_values(const T* const* x, const T* const* w, int live, int64_t cin, i
           const T* wt = w[t] + jo * cin + g * a;
           int64_t e = 0;
           for (; e + 2 * L <= a; e += 2 * L) {
-            acc0 += load_vec(xt + e) * load_vec(wt + e);
-            acc1 += load_vec(xt + e + L) * load_vec(wt + e + L);
+            acc0 = madd(load_vec(xt + e), load_vec(wt + e), acc0);
+            acc1 = madd(load_vec(xt + e + L), load_vec(wt + e + L), acc1);
           }
           for (; e < a; ++e) tail += xt[e] * wt[e];
         }
@@ -97,10 +97,10 @@ void pixel_values(const T* const* x, const T* const* w, int live, int64_t cin, i
       for (int t = 0; t < live; ++t) {
         const T* xt = x[t] + e;
         const T* wt = w[t] + wj + e;
-        a0 += load_vec(xt) * load_vec(wt);
-        a1 += load_vec(xt + L) * load_vec(wt + L);
-        a2 += load_vec(xt + 2 * L) * load_vec(wt + 2 * L);
-        a3 += load_vec(xt + 3 * L) * load_vec(wt + 3 * L);
+        a0 = madd(load_vec(xt), load_vec(wt), a0);
+        a1 = madd(load_vec(xt + L), load_vec(wt + L), a1);
+        a2 = madd(load_vec(xt + 2 * L), load_vec(wt + 2 * L), a2);
+        a3 = madd(load_vec(xt + 3 * L), load_vec(wt + 3 * L), a3);
       }
       store_vec(sums + e, a0);
       store_vec(sums + e + L, a1);
@@ -109,7 +109,7 @@ void pixel_values(const T* const* x, const T* const* w, int live, int64_t cin, i
     }
     for (; e + L <= cin; e += L) {
       V a0{};
-      for (int t = 0; t < live; ++t) a0 += load_vec(x[t] + e) * load_vec(w[t] + wj + e);
+      for (int t = 0; t < live; ++t) a0 = madd(load_vec(x[t] + e), load_vec(w[t] + wj + e), a0);
       store_vec(sums + e, a0);
     }
     for (; e < cin; ++e) {
