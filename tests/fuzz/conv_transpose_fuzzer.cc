@@ -80,6 +80,7 @@
 #include <utility>
 #include <vector>
 
+#include "../cpp/kernels/epilogue_bound.h"  // the bound shared with the kernel tests
 #include "kernels/reference.h"
 #include "operator/conv_transpose_op.h"
 #include "operator/kernel_choice.h"
@@ -549,19 +550,6 @@ bool small_enough(const ConvTransposePlan& p) {
          taps <= kMaxElements && ctw::one_call_bytes(p, 2).total() <= kMaxScratchBytes;
 }
 
-// The activation's Lipschitz constant: how far it moves an error in the sum
-// (gelu' peaks at 1.129, silu' at 1.0998).
-double lipschitz(const ctw::EpilogueArgs& e) {
-  switch (e.activation) {
-    case ctw::Activation::kLeakyRelu:
-    case ctw::Activation::kElu: return std::max(1.0, std::fabs(e.alpha));
-    case ctw::Activation::kSigmoid: return 0.25;
-    case ctw::Activation::kGelu: return 1.13;
-    case ctw::Activation::kSilu: return 1.1;
-    default: return 1.0;
-  }
-}
-
 // Output element i's channel.
 int64_t channel_of(const ConvTransposePlan& p, int64_t i) {
   return p.channels_first ? (i / std::max<int64_t>(1, p.output_spatial())) % p.output_channels : i % p.output_channels;
@@ -646,7 +634,7 @@ void run_and_compare(const Decoded& d, const ConvTransposePlan& plan) {
       for (int64_t i = 0; i < out_n; ++i) sum[i] += bias[channel_of(plan, i)];
     }
   }
-  const double lip = lipschitz(plan.epilogue);
+  const double lip = ctw_test::lipschitz(plan.epilogue);
   const double u_act = t == DType::kFloat64 ? std::ldexp(1.0, -52) : std::ldexp(1.0, -24);
 
   const bool sixteen = t == DType::kFloat16 || t == DType::kBFloat16;
