@@ -6,10 +6,11 @@
 // Snapshot rule: a call takes its arguments when it is made. Every argument
 // is read once and checked on the calling side (an argument error rejects
 // with the same ArgumentError the synchronous form throws, before anything
-// reaches the worker); the tensors' data is copied then, and the copy is
-// transferred to the worker. Changing or transferring the caller's arrays
-// after the call returns cannot change its answer. The result's buffer is
-// transferred back.
+// reaches the worker; the rules the core checks, such as groups against the
+// channels, reject from the worker with the same message); the tensors' data
+// and the bias are copied then, and the copies are transferred to the
+// worker. Changing or transferring the caller's arrays after the call
+// returns cannot change its answer. The result's buffer is transferred back.
 //
 // The worker never keeps a Node process alive on its own: it is ref'd only
 // while it starts or a call is in flight, and a worker that fails to start,
@@ -20,6 +21,8 @@ import { describe, opNameOf, outputShapeList, toTensor, windowArgs } from './arg
 import { ArgumentError } from './args.js';
 import type { Bits16TensorLike, DataFormat, Float32TensorLike, Float64TensorLike, Ints, OutputShape, Padding, Tensor, TensorLike, TfjsTensorLike, TypedData } from './args.js';
 import { absoluteUrl, isNode, scriptDir } from './loader.js';
+import { layerArgs } from './layer-args.js';
+import type { Activation, Bias } from './layer-args.js';
 import type { InitOptions, InitResult } from './loader.js';
 import type { FromWorker, RunRequest, ToWorker } from './worker-protocol.js';
 
@@ -29,6 +32,16 @@ declare const __dirname: string;
 export interface WorkerOptions extends InitOptions {
   /** URL of dist/conv-transpose-wasm.worker.js (browsers); default: next to this script. */
   workerUrl?: string;
+}
+
+/**
+ * The options beyond TensorFlow's 8 arguments, as createConvTranspose takes
+ * them: channel groups, a per-output-channel bias and a fused activation.
+ */
+export interface AsyncLayerOptions {
+  groups?: number;
+  bias?: Bias;
+  activation?: Activation;
 }
 
 interface Pending {
@@ -155,15 +168,21 @@ function snapshot(t: Tensor): Tensor {
  * convTranspose in a worker: same arguments and result, as a Promise.
  * The calling thread stays free while the worker computes. The arguments
  * are taken (read, checked and the data copied) when the call is made.
+ * `options` (groups, bias, activation) runs the call as
+ * createConvTranspose with those options would.
  */
 export function convTransposeAsync(input: Float32TensorLike, filters: TensorLike | TfjsTensorLike, outputShape: OutputShape, strides: Ints,
-  padding?: Padding, dataFormat?: DataFormat | null, dilations?: Ints | null, name?: string | null): Promise<Tensor<Float32Array>>;
+  padding?: Padding, dataFormat?: DataFormat | null, dilations?: Ints | null, name?: string | null,
+  options?: AsyncLayerOptions): Promise<Tensor<Float32Array>>;
 export function convTransposeAsync(input: Float64TensorLike, filters: TensorLike | TfjsTensorLike, outputShape: OutputShape, strides: Ints,
-  padding?: Padding, dataFormat?: DataFormat | null, dilations?: Ints | null, name?: string | null): Promise<Tensor<Float64Array>>;
+  padding?: Padding, dataFormat?: DataFormat | null, dilations?: Ints | null, name?: string | null,
+  options?: AsyncLayerOptions): Promise<Tensor<Float64Array>>;
 export function convTransposeAsync(input: Bits16TensorLike, filters: TensorLike | TfjsTensorLike, outputShape: OutputShape, strides: Ints,
-  padding?: Padding, dataFormat?: DataFormat | null, dilations?: Ints | null, name?: string | null): Promise<Tensor<Uint16Array>>;
+  padding?: Padding, dataFormat?: DataFormat | null, dilations?: Ints | null, name?: string | null,
+  options?: AsyncLayerOptions): Promise<Tensor<Uint16Array>>;
 export function convTransposeAsync(input: TensorLike | TfjsTensorLike, filters: TensorLike | TfjsTensorLike, outputShape: OutputShape, strides: Ints,
-  padding?: Padding, dataFormat?: DataFormat | null, dilations?: Ints | null, name?: string | null): Promise<Tensor>;
+  padding?: Padding, dataFormat?: DataFormat | null, dilations?: Ints | null, name?: string | null,
+  options?: AsyncLayerOptions): Promise<Tensor>;
 export function convTransposeAsync(
   input: TensorLike | TfjsTensorLike,
   filters: TensorLike | TfjsTensorLike,
@@ -172,7 +191,8 @@ export function convTransposeAsync(
   padding: Padding = 'SAME',
   dataFormat: DataFormat | null = null,
   dilations: Ints | null = null,
-  name: string | null = null
+  name: string | null = null,
+  options?: AsyncLayerOptions | null
 ): Promise<Tensor> {
   let request: RunRequest;
   try {
@@ -185,6 +205,7 @@ export function convTransposeAsync(
       outputShape: outputShapeList(opName, outputShape),
       window: windowArgs(opName, { strides, padding, dataFormat, dilations }),
       name: opName,
+      layer: takeLayerOptions(opName, options),
     };
   } catch (e) {
     return Promise.reject(e);
@@ -198,7 +219,9 @@ export function convTransposeAsync(
       holdProcess(c);
       try {
         const message: ToWorker = { type: 'run', id, request };
-        c.worker.postMessage(message, [request.input.data.buffer, request.filters.data.buffer]);
+        const transfer = [request.input.data.buffer, request.filters.data.buffer];
+        if (request.layer?.bias) transfer.push(request.layer.bias.buffer);
+        c.worker.postMessage(message, transfer);
       } catch (e) {
         c.pending.delete(id);
         holdProcess(c);
@@ -206,6 +229,19 @@ export function convTransposeAsync(
       }
     });
   });
+}
+
+// The layer options read once, in the core's form; null when none is given
+// (the worker then runs the one-call form).
+function takeLayerOptions(opName: string, options: AsyncLayerOptions | null | undefined): RunRequest['layer'] {
+  if (options === undefined || options === null) return null;
+  if (typeof options !== 'object') {
+    throw new ArgumentError(`${opName}: options must be an object like { groups, bias, activation }. Received: options=${describe(options)}`);
+  }
+  const { groups, bias, activation } = options;
+  const given = (v: unknown) => v !== undefined && v !== null;
+  if (!given(groups) && !given(bias) && !given(activation)) return null;
+  return layerArgs(opName, { groups, bias, activation });
 }
 
 /** Stops the worker; a start and calls still in flight reject. The next async call starts a new one. */

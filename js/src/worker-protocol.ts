@@ -1,5 +1,6 @@
 // Messages between the main thread (async.ts) and the worker (worker-entry.ts).
 import type { Tensor, WindowArgs } from './args.js';
+import type { LayerArgs } from './layer-args.js';
 import type { InitOptions, InitResult } from './loader.js';
 
 /** One call, normalised on the calling side: plain numbers, strings and the call's own copies of the data. */
@@ -9,6 +10,8 @@ export interface RunRequest {
   outputShape: number[];
   window: WindowArgs;
   name: string;
+  /** groups, bias and activation read once (layer-args.ts); null: none given. */
+  layer: LayerArgs | null;
 }
 
 export type ToWorker =

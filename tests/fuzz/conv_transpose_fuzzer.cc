@@ -18,6 +18,12 @@
 //        absent or lists of length 0-6 with any values, padding strings
 //        (SAME, VALID, same, EXPLICIT, ...) or explicit lists of any length,
 //        any data_format string, any pair of dtypes, any memory budget.
+//      Then, in both layouts, the layer options (bytes after the seed, so
+//      that an input without them is a plain TensorFlow call): an activation
+//      with its parameters (alpha, clamp bounds; NaN / Inf among them), a
+//      bias, and channel groups: structured inputs draw a divisor of both
+//      channel counts (and pass the filters' grouped shape); raw ones any
+//      value, and a bias of the right or of a hostile length.
 //   2. plan_conv_transpose must return (UBSan and ASan watch for overflow and
 //      bad reads on the way). On error, the message must start with the op's
 //      name and ": ". On success: element counts must equal the shapes'
@@ -31,10 +37,12 @@
 //      input or the filters) and runs
 //        a) ctw::conv_transpose with a ThreadPool of 2,
 //        b) ctw::conv_transpose with no pool,
-//        c) plan_filters + pack_filters + conv_transpose_fast (pool of 2),
-//      and ctw::conv_transpose_reference. a, b and c must be bit-identical
-//      (NaN == NaN): one work item computes each output in a fixed order.
-//      Each must match the reference:
+//        c) the operator (create, pack, reshape, run; pool of 2), and each
+//           other kernel that serves the plan, forced,
+//      and ctw::conv_transpose_reference, with the bias (values the dtype
+//      holds) and the epilogue. a, b and c must be bit-identical (NaN ==
+//      NaN): one work item computes each output in a fixed order. Each must
+//      match the reference:
 //        - reference NaN: got NaN; reference +-Inf: got the same Inf
 //          (TensorFlow's propagation: a NaN term, +Inf with -Inf, or Inf * 0
 //          make NaN; only +Inf terms with finite others make +Inf);
@@ -48,6 +56,13 @@
 //          u = 2^-24 for float32 / float16 / bfloat16 (float32 accumulation)
 //          and 2^-53 (twice, both sides accumulate) for float64; tiny is the
 //          smallest subnormal of the accumulation type (underflow of products).
+//          With an epilogue, S comes from an identity-epilogue run, and the
+//          sum's bound B (the first and last terms above) is carried through
+//          the activation as tests/cpp/kernels/problem.h does:
+//            L * (B + u' (|sum| + |bias|)) + 9 u' |ref| (+ the 16-bit ulp)
+//          with sum = the double reference's sum plus the bias, L the
+//          activation's Lipschitz constant, u' = 2^-24 (2^-52 for float64)
+//          for the bias addition and the activation's evaluation.
 //      A violation prints the arguments and the element, then aborts, so
 //      libFuzzer keeps the input as a crash.
 #include <algorithm>
@@ -65,6 +80,7 @@
 #include <utility>
 #include <vector>
 
+#include "../cpp/kernels/epilogue_bound.h"  // the bound shared with the kernel tests
 #include "kernels/reference.h"
 #include "operator/conv_transpose_op.h"
 #include "operator/kernel_choice.h"
@@ -146,6 +162,25 @@ struct Decoded {
   bool plant_nonfinite = false;
   uint64_t seed = 0;
 };
+
+// Activation parameters: alpha and the clamp bounds, valid and not.
+const double kParams[] = {0.01, 0.2, 1.0, 1.7, -0.5, 3.0, 0.0, -1.0, 0.25, 6.0, -INFINITY, INFINITY, NAN};
+constexpr size_t kParamCount = sizeof(kParams) / sizeof(kParams[0]);
+const ctw::Activation kActivations[] = {
+    ctw::Activation::kLinear, ctw::Activation::kRelu,    ctw::Activation::kClamp, ctw::Activation::kLeakyRelu,
+    ctw::Activation::kElu,    ctw::Activation::kSigmoid, ctw::Activation::kTanh,  ctw::Activation::kGelu,
+    ctw::Activation::kSilu};
+
+// The epilogue: a byte (bits 0-3 the activation mod 9, bit 4 a bias), then
+// alpha, the clamp's lower and upper bound.
+void decode_epilogue(Reader& r, ctw::EpilogueArgs* e) {
+  const uint8_t layer = r.u8();
+  e->activation = kActivations[(layer & 15) % 9];
+  e->bias = layer & 16;
+  e->alpha = kParams[r.u8() % kParamCount];
+  e->lo = kParams[r.u8() % kParamCount];
+  e->hi = kParams[r.u8() % kParamCount];
+}
 
 // Legal output sizes of one dim (TensorFlow's rule), as [lo, hi]; lo > hi if none.
 void legal_range(int64_t in, int64_t k, int64_t s, int64_t d, int pad_kind, int64_t before, int64_t after,
@@ -277,6 +312,20 @@ void decode_structured(Reader& r, Decoded* out) {
     }
   }
   out->seed = r.u64();
+
+  // The layer options: groups a common divisor of the channel counts (a
+  // divisor of 0 being any), with the filters' grouped shape.
+  decode_epilogue(r, &a.epilogue);
+  const uint8_t pick = r.u8();
+  V divisors;
+  for (int64_t g = 1; g <= 6; ++g) {
+    if (cin % g == 0 && cout % g == 0) divisors.push_back(g);
+  }
+  a.groups = divisors[pick % divisors.size()];
+  a.bias_length = a.epilogue.bias ? cout : 0;
+  if (a.groups > 1 && a.filter_shape.size() == static_cast<size_t>(n) + 2 && a.filter_shape[n] == cout) {
+    a.filter_shape[n] = cout / a.groups;
+  }
 }
 
 void decode_raw(Reader& r, Decoded* out) {
@@ -309,6 +358,19 @@ void decode_raw(Reader& r, Decoded* out) {
   const uint8_t budget = r.u8();
   out->memory_budget_bytes = budget < 128 ? 0 : uint64_t{1} << (budget % 64);
   out->seed = r.u64();
+
+  // The layer options: groups 1 for a 0 byte, else any value; a bias of
+  // the filters' output channels (when that product fits) or of any length.
+  decode_epilogue(r, &a.epilogue);
+  const uint8_t groups = r.u8();
+  a.groups = groups == 0 ? 1 : any_int(r);
+  const uint8_t length = r.u8();
+  int64_t channels = 0;
+  if (a.filter_shape.size() >= 2 &&
+      __builtin_mul_overflow(a.groups, a.filter_shape[a.filter_shape.size() - 2], &channels)) {
+    channels = 0;
+  }
+  if (a.epilogue.bias) a.bias_length = length < 128 ? channels : any_int(r);
 }
 
 // ---------------------------------------------------------------------------
@@ -332,7 +394,10 @@ std::string describe(const ConvTransposeArgs& a) {
   if (a.padding_is_list) o << " padding=" << list_str(a.explicit_paddings) << " (list)";
   else o << " padding='" << a.padding << "'";
   o << " data_format='" << a.data_format << "' dtypes=" << ctw::dtype_name(a.input_dtype) << "/"
-    << ctw::dtype_name(a.filter_dtype);
+    << ctw::dtype_name(a.filter_dtype) << " groups=" << a.groups
+    << " activation=" << ctw::activation_name(a.epilogue.activation) << " alpha=" << a.epilogue.alpha
+    << " clamp=[" << a.epilogue.lo << ", " << a.epilogue.hi << "]";
+  if (a.epilogue.bias) o << " bias_length=" << a.bias_length;
   return o.str();
 }
 
@@ -444,10 +509,11 @@ ctw::ThreadPool* pool2() {
 
 // An operator for the call's filters with `kernel`, packed, reshaped for its
 // shapes on 2 threads and run into `out`.
-ctw::Status run_operator(const ConvTransposeArgs& a, ctw::KernelKind kernel, const void* x, const void* w, void* out) {
+ctw::Status run_operator(const ConvTransposeArgs& a, ctw::KernelKind kernel, const void* x, const void* w,
+                         const double* bias, void* out) {
   std::unique_ptr<ctw::ConvTransposeOp> op;
   ctw::Status s = ctw::ConvTransposeOp::create(ctw::filter_args(a), kernel, &op);
-  if (s.ok()) s = op->pack(w, pool2());
+  if (s.ok()) s = op->pack(w, bias, pool2());
   if (s.ok()) s = op->reshape(a.input_shape, a.output_shape, a.input_dtype, 0, 2);
   if (s.ok()) s = op->run(x, out, pool2());
   return s;
@@ -468,7 +534,7 @@ void check_plan_invariants(const ConvTransposeArgs& a, const ConvTransposePlan& 
   if (!s.ok()) fail(a, "plan_conv_transpose accepted the call but plan_filters rejected it: " + s.message());
   if (fp.filter_size != plan.filter_size || fp.stride != plan.stride || fp.dilation != plan.dilation ||
       fp.input_channels != plan.input_channels || fp.output_channels != plan.output_channels ||
-      fp.filter_elements != plan.filter_elements || fp.dtype != plan.dtype ||
+      fp.filter_elements != plan.filter_elements || fp.dtype != plan.dtype || fp.groups != plan.groups ||
       fp.channels_first != plan.channels_first || fp.spatial_rank != plan.spatial_rank) {
     fail(a, "plan_filters disagrees with plan_conv_transpose on the filter half of the plan");
   }
@@ -484,6 +550,11 @@ bool small_enough(const ConvTransposePlan& p) {
          taps <= kMaxElements && ctw::one_call_bytes(p, 2).total() <= kMaxScratchBytes;
 }
 
+// Output element i's channel.
+int64_t channel_of(const ConvTransposePlan& p, int64_t i) {
+  return p.channels_first ? (i / std::max<int64_t>(1, p.output_spatial())) % p.output_channels : i % p.output_channels;
+}
+
 void run_and_compare(const Decoded& d, const ConvTransposePlan& plan) {
   const ConvTransposeArgs& a = d.args;
   const DType t = plan.dtype;
@@ -491,7 +562,8 @@ void run_and_compare(const Decoded& d, const ConvTransposePlan& plan) {
   const double scale = t == DType::kFloat16 ? 1.0 : std::ldexp(1.0, static_cast<int>(rng.next() % 41) - 20);
   Buffer x(t, plan.input_elements), w(t, plan.filter_elements);
   fill(x, plan.input_elements, rng, scale);
-  fill(w, plan.filter_elements, rng, t == DType::kFloat16 ? 1.0 : 1.0 / scale * std::ldexp(1.0, static_cast<int>(rng.next() % 21) - 10));
+  const double wscale = t == DType::kFloat16 ? 1.0 : 1.0 / scale * std::ldexp(1.0, static_cast<int>(rng.next() % 21) - 10);
+  fill(w, plan.filter_elements, rng, wscale);
 #ifndef CTW_FUZZ_SKIP_NONFINITE  // -D to look past a known non-finite finding while it is fixed
   const bool plant = d.plant_nonfinite;
 #else
@@ -502,47 +574,74 @@ void run_and_compare(const Decoded& d, const ConvTransposePlan& plan) {
     if (rng.next() & 1) plant_nonfinite(w, plan.filter_elements, rng);
   }
 
+  // The bias: values the dtype holds (so that every kernel starts from the
+  // same bias), on the products' scale.
+  std::vector<double> bias;
+  if (plan.epilogue.bias) {
+    Buffer b(t, plan.output_channels);
+    fill(b, plan.output_channels, rng, scale * wscale);
+    for (int64_t c = 0; c < plan.output_channels; ++c) bias.push_back(b.get(c));
+  }
+  const double* bias_ptr = bias.empty() ? nullptr : bias.data();
+
   const int64_t out_n = plan.output_elements;
   Buffer ref(t, out_n), fast_pool(t, out_n), fast_inline(t, out_n), prepared(t, out_n);
   // Pre-fill with NaN so that an element the kernel never writes shows up.
   for (Buffer* b : {&fast_pool, &fast_inline, &prepared}) {
     for (int64_t i = 0; i < out_n; ++i) b->set(i, std::nan(""));
   }
-  ctw::conv_transpose_reference(plan, x.data(), w.data(), ref.data());
+  ctw::conv_transpose_reference(plan, x.data(), w.data(), ref.data(), bias_ptr);
 
-  ctw::Status s = ctw::conv_transpose(a.name, plan, x.data(), w.data(), fast_pool.data(), pool2());
+  ctw::Status s = ctw::conv_transpose(a.name, plan, x.data(), w.data(), fast_pool.data(), pool2(), bias_ptr);
   if (!s.ok()) fail(a, "conv_transpose (pool of 2) failed on an accepted plan: " + s.message());
-  s = ctw::conv_transpose(a.name, plan, x.data(), w.data(), fast_inline.data(), nullptr);
+  s = ctw::conv_transpose(a.name, plan, x.data(), w.data(), fast_inline.data(), nullptr, bias_ptr);
   if (!s.ok()) fail(a, "conv_transpose (no pool) failed on an accepted plan: " + s.message());
-  s = run_operator(a, ctw::KernelKind::kAuto, x.data(), w.data(), prepared.data());
+  s = run_operator(a, ctw::KernelKind::kAuto, x.data(), w.data(), bias_ptr, prepared.data());
   if (!s.ok()) fail(a, "the prepared operator (create, pack, reshape, run) failed: " + s.message());
-  // Every other fast kernel that can serve the plan (1-4 output channels:
-  // dot and pixels; a width kernel that is a multiple of the width stride:
-  // columns), forced, is held to the reference below like the chosen one.
+  // Every other fast kernel that can serve the plan (igemm and channelwise
+  // always; for one group, 1-4 output channels: dot and pixels; a width
+  // kernel that is a multiple of the width stride: columns), forced, is
+  // held to the reference below like the chosen one.
   std::vector<std::pair<ctw::KernelKind, Buffer>> others;
-  for (ctw::KernelKind k : {ctw::KernelKind::kIgemm, ctw::KernelKind::kDot, ctw::KernelKind::kPixels, ctw::KernelKind::kColumns}) {
+  for (ctw::KernelKind k : {ctw::KernelKind::kIgemm, ctw::KernelKind::kDot, ctw::KernelKind::kPixels,
+                            ctw::KernelKind::kColumns, ctw::KernelKind::kChannelwise}) {
     if (k == ctw::choose_kernel(plan) || !ctw::kernel_serves(k, plan)) continue;
     others.emplace_back(k, Buffer(t, out_n));
     Buffer& b = others.back().second;
     for (int64_t i = 0; i < out_n; ++i) b.set(i, std::nan(""));
-    s = run_operator(a, k, x.data(), w.data(), b.data());
+    s = run_operator(a, k, x.data(), w.data(), bias_ptr, b.data());
     if (!s.ok()) fail(a, std::string("the ") + ctw::kernel_name(k) + " kernel failed: " + s.message());
   }
 
-  // S = sum |x * w| per output: the reference in float64 on |x| and |w|.
+  // S = sum |x * w| per output: the reference in float64 on |x| and |w|,
+  // without the epilogue; with one, the sums themselves too (plus the bias).
   ConvTransposePlan plan64 = plan;
   plan64.dtype = DType::kFloat64;
+  plan64.epilogue = ctw::EpilogueArgs{};
   std::vector<double> ax(std::max<int64_t>(1, plan.input_elements)), aw(std::max<int64_t>(1, plan.filter_elements)),
       abs_sum(std::max<int64_t>(1, out_n));
   for (int64_t i = 0; i < plan.input_elements; ++i) ax[i] = std::fabs(x.get(i));
   for (int64_t i = 0; i < plan.filter_elements; ++i) aw[i] = std::fabs(w.get(i));
   ctw::conv_transpose_reference(plan64, ax.data(), aw.data(), abs_sum.data());
+  const bool epilogue = !plan.epilogue.identity();
+  std::vector<double> sum;
+  if (epilogue) {
+    for (int64_t i = 0; i < plan.input_elements; ++i) ax[i] = x.get(i);
+    for (int64_t i = 0; i < plan.filter_elements; ++i) aw[i] = w.get(i);
+    sum.resize(abs_sum.size());
+    ctw::conv_transpose_reference(plan64, ax.data(), aw.data(), sum.data());
+    if (!bias.empty()) {
+      for (int64_t i = 0; i < out_n; ++i) sum[i] += bias[channel_of(plan, i)];
+    }
+  }
+  const double lip = ctw_test::lipschitz(plan.epilogue);
+  const double u_act = t == DType::kFloat64 ? std::ldexp(1.0, -52) : std::ldexp(1.0, -24);
 
   const bool sixteen = t == DType::kFloat16 || t == DType::kBFloat16;
   const double u = t == DType::kFloat64 ? std::ldexp(1.0, -53) : std::ldexp(1.0, -24);
   const double tiny = t == DType::kFloat64 ? std::numeric_limits<double>::denorm_min()
                                            : static_cast<double>(std::numeric_limits<float>::denorm_min());
-  const double terms = static_cast<double>(product(plan.filter_size)) * static_cast<double>(plan.input_channels);
+  const double terms = static_cast<double>(product(plan.filter_size)) * static_cast<double>(plan.group_input_channels());
   const double g = (t == DType::kFloat64 ? 2 : 1) * gamma(terms + 4, u);
 
   for (int64_t i = 0; i < out_n; ++i) {
@@ -562,7 +661,13 @@ void run_and_compare(const Decoded& d, const ConvTransposePlan& plan) {
       } else if (std::isinf(r)) {
         ok = got == r;
       } else {
-        bound = g * abs_sum[i] + u * std::fabs(r) + (terms + 1) * tiny;
+        bound = g * abs_sum[i] + (terms + 1) * tiny;
+        if (epilogue) {
+          const double b = bias.empty() ? 0.0 : std::fabs(bias[channel_of(plan, i)]);
+          bound = lip * (bound + u_act * (std::fabs(sum[i]) + b)) + 9 * u_act * std::fabs(r);
+        } else {
+          bound += u * std::fabs(r);
+        }
         if (sixteen) bound += ulp16(t, std::max(std::fabs(r), std::fabs(got)));
         ok = std::isfinite(got) && std::fabs(got - r) <= bound;
       }
@@ -572,6 +677,7 @@ void run_and_compare(const Decoded& d, const ConvTransposePlan& plan) {
         m << "the " << kernel << " kernel differs from the reference at output " << i << " (of " << out_n
           << "): got " << got << ", reference " << r << ", |diff| " << std::fabs(got - r) << ", bound " << bound
           << ", sum|x*w| " << abs_sum[i] << ", terms <= " << terms;
+        if (epilogue) m << ", sum + bias " << sum[i];
         fail(a, m.str());
       }
     };
@@ -581,14 +687,17 @@ void run_and_compare(const Decoded& d, const ConvTransposePlan& plan) {
 }
 
 // Counts for the summary printed at exit (how much of the run reached the kernels).
-uint64_t g_inputs = 0, g_planned = 0, g_compared = 0, g_compared_nonfinite = 0;
+uint64_t g_inputs = 0, g_planned = 0, g_compared = 0, g_compared_nonfinite = 0, g_compared_grouped = 0,
+         g_compared_epilogue = 0;
 
 void print_summary() {
   std::fprintf(stderr,
                "conv_transpose_fuzzer: %llu inputs, %llu accepted by the planner, %llu run through the kernels and "
-               "compared with the reference (%llu with NaN/Inf planted)\n",
+               "compared with the reference (%llu with NaN/Inf planted, %llu with groups, %llu with a bias or an "
+               "activation)\n",
                static_cast<unsigned long long>(g_inputs), static_cast<unsigned long long>(g_planned),
-               static_cast<unsigned long long>(g_compared), static_cast<unsigned long long>(g_compared_nonfinite));
+               static_cast<unsigned long long>(g_compared), static_cast<unsigned long long>(g_compared_nonfinite),
+               static_cast<unsigned long long>(g_compared_grouped), static_cast<unsigned long long>(g_compared_epilogue));
 }
 
 }  // namespace
@@ -641,6 +750,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (small_enough(plan)) {
     run_and_compare(d, plan);
     ++g_compared;
+    if (plan.groups > 1) ++g_compared_grouped;
+    if (!plan.epilogue.identity()) ++g_compared_epilogue;
 #ifndef CTW_FUZZ_SKIP_NONFINITE
     if (d.plant_nonfinite) ++g_compared_nonfinite;
 #endif

@@ -17,6 +17,10 @@ decodes (front to back; a missing byte reads as 0):
     budget       < 128: none, else 2^(b % 40) bytes
     mutate       >= 160: then field % 10, where, and a value byte (see any_int)
     seed         8 bytes, little endian: the data
+    layer options (optional; absent bytes give none):
+    epilogue     bits 0-3: activation % 9 (ACTIVATIONS order); bit 4: a bias
+    alpha, lo, hi  PARAMS[b % len(PARAMS)]: leakyRelu / elu alpha, clamp bounds
+    groups       pick % (the common divisors of cin and cout in 1..6)
   raw (byte 0 >= 0x80)
     types        bits 0-1 input dtype, 2-3 filter dtype, bit 4 plant NaN / Inf
     name % 3
@@ -25,6 +29,9 @@ decodes (front to back; a missing byte reads as 0):
     padding      bit 7: a list of (p % 7) pairs (2 value bytes each), else the
                  string kPaddingStrings[p % 8]
     data_format % 12, budget (< 128 none, else 2^(b % 64)), seed (8 bytes)
+    layer options (optional): epilogue, alpha, lo, hi as above; groups (0: 1,
+    else a value byte follows); bias length (< 128: groups x the filters'
+    output channels, else a value byte follows, read only with a bias)
   value byte (any_int): < 200 gives (b % 9) - 1, i.e. -1..7; else
     HOSTILE[(b - 200) % len(HOSTILE)]
 
@@ -42,6 +49,9 @@ HOSTILE = [I64_MIN, I64_MAX, -1, -2, 0, 2**31, 2**31 - 1, 2**32, 2**32 + 1, 2**5
            2**62, 3037000499, 3037000500, 46341, 65536, 2**20, 2**40, -2**31, I64_MAX // 2, I64_MAX - 1,
            100000, 16777217, I64_MIN + 1]
 DTYPES = {'float32': 0, 'float64': 1, 'float16': 2, 'bfloat16': 3}
+# Same order as kActivations and kParams in conv_transpose_fuzzer.cc.
+ACTIVATIONS = ['linear', 'relu', 'clamp', 'leakyRelu', 'elu', 'sigmoid', 'tanh', 'gelu', 'silu']
+PARAMS = [0.01, 0.2, 1.0, 1.7, -0.5, 3.0, 0.0, -1.0, 0.25, 6.0, '-inf', 'inf', 'nan']
 FIELDS = {'input_shape': 0, 'filter_shape': 1, 'output_shape': 2, 'strides': 3, 'dilations': 4,
           'padding': 5, 'filter_dtype': 6, 'data_format': 7, 'rank': 8, 'input_dtype': 9}
 
@@ -52,9 +62,15 @@ def value_byte(v):
     return 200 + HOSTILE.index(v)
 
 
+def epilogue(activation, bias, alpha=0.01, lo=0.0, hi=6.0):
+    return [ACTIVATIONS.index(activation) | (16 if bias else 0), PARAMS.index(alpha), PARAMS.index(lo),
+            PARAMS.index(hi)]
+
+
 def structured(n=2, cf=False, fmt=False, dtype='float32', named=False, nonfinite=False, batch=1, cin=3, cout=2,
-               sform=2, dform=0, pad=0, dims=None, budget=0, mutation=None, seed=1):
-    """dims: per spatial dim (in, k, s, d, pick, pad_before, pad_after)."""
+               sform=2, dform=0, pad=0, dims=None, budget=0, mutation=None, seed=1, layer=None):
+    """dims: per spatial dim (in, k, s, d, pick, pad_before, pad_after).
+    layer: (epilogue(...), groups pick) or None."""
     dims = dims or [(3, 3, 2, 1, 0, 0, 0)] * n
     assert len(dims) == n
     flags = (n - 1) | (4 if cf else 0) | (8 if fmt else 0) | (DTYPES[dtype] << 4) | (64 if named else 0) | \
@@ -68,11 +84,13 @@ def structured(n=2, cf=False, fmt=False, dtype='float32', named=False, nonfinite
     else:
         field, where, value = mutation
         b += [200, FIELDS[field], where, value_byte(value)]
-    return bytes(b) + struct.pack('<Q', seed)
+    tail = [] if layer is None else layer[0] + [layer[1]]
+    return bytes(b) + struct.pack('<Q', seed) + bytes(tail)
 
 
 def raw(shapes, strides=None, dilations=None, padding='SAME', fmt=0, in_dtype=0, f_dtype=0, nonfinite=False,
-        name=0, budget=0, seed=7):
+        name=0, budget=0, seed=7, layer=None):
+    """layer: (epilogue(...), groups value or None for 1, bias length value or None for the right one)."""
     b = [0x80, in_dtype | (f_dtype << 2) | (16 if nonfinite else 0), name]
     for shape in shapes:
         b.append(len(shape))
@@ -91,7 +109,12 @@ def raw(shapes, strides=None, dilations=None, padding='SAME', fmt=0, in_dtype=0,
         b.append(['SAME', 'VALID', 'same', 'EXPLICIT', '', 'Same', 'valid', 'SAME '].index(padding))
     b.append(fmt)
     b.append(0 if budget == 0 else 128 + budget)
-    return bytes(b) + struct.pack('<Q', seed)
+    tail = []
+    if layer is not None:
+        ep, groups, length = layer
+        tail = ep + ([0] if groups is None else [1, value_byte(groups)])
+        tail += [0] if length is None else [128, value_byte(length)]
+    return bytes(b) + struct.pack('<Q', seed) + bytes(tail)
 
 
 def seeds():
@@ -145,6 +168,27 @@ def seeds():
     s['raw_bad_format'] = raw([[1, 3, 3, 1], [2, 2, 1, 1], [1, 6, 6, 1]], strides=[2], fmt=7)
     s['raw_kernel_huge_no_channels'] = raw([[1, 1, 1], [2**40, 0, 1], [1, 1, 0]], padding='SAME')
     s['raw_small_budget'] = raw([[1, 3, 1], [2, 1, 1], [1, 6, 1]], strides=[2], budget=4)
+    # Layer options: every activation with a bias and groups, in every dtype;
+    # depthwise; invalid parameters and hostile groups and bias lengths.
+    for i, act in enumerate(ACTIVATIONS):
+        for dtype in DTYPES:
+            s[f'layer_{act}_{dtype}'] = structured(
+                n=1 + i % 3, cf=i % 2 == 1, dtype=dtype, cin=4, cout=6, dims=[(3, 3, 2, 1, 1, 0, 0)] * (1 + i % 3),
+                seed=3000 + 10 * i + DTYPES[dtype], layer=(epilogue(act, True, alpha=1.7, lo=-0.5, hi=0.25), 1))
+    s['layer_depthwise'] = structured(cin=6, cout=6, layer=(epilogue('relu', True), 3))  # groups 6
+    s['layer_columns'] = structured(n=1, cin=5, cout=2, dims=[(6, 4, 2, 1, 0, 0, 0)], layer=(epilogue('gelu', True), 0))
+    s['layer_uncovered_phases'] = structured(cin=2, cout=4, dims=[(3, 1, 3, 1, 0, 0, 0)] * 2,
+                                             layer=(epilogue('sigmoid', True), 1))
+    s['layer_nonfinite'] = structured(nonfinite=True, cin=4, cout=4, layer=(epilogue('tanh', True), 1))
+    s['layer_alpha_nan'] = structured(layer=(epilogue('elu', False, alpha='nan'), 0))
+    s['layer_alpha_inf'] = structured(layer=(epilogue('leakyRelu', False, alpha='inf'), 0))
+    s['layer_clamp_reversed'] = structured(layer=(epilogue('clamp', False, lo=1.0, hi=-1.0), 0))
+    s['layer_clamp_unbounded'] = structured(layer=(epilogue('clamp', True, lo='-inf', hi='inf'), 0))
+    shapes = [[1, 3, 4], [2, 2, 4], [1, 6, 4]]
+    for groups in (0, -1, 2**53, I64_MAX, 3):
+        s[f'layer_raw_groups_{groups}'.replace('-', 'm')] = raw(shapes, strides=[2], layer=(epilogue('relu', False), groups, None))
+    for length in (0, -1, 2**32, I64_MAX, 3):
+        s[f'layer_raw_bias_length_{length}'.replace('-', 'm')] = raw(shapes, strides=[2], layer=(epilogue('relu', True), 2, length))
     return s
 
 

@@ -69,6 +69,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/epilogue_bound.h"
 #include "kernels/reference.h"
 #include "operator/conv_transpose_op.h"
 #include "operator/kernel_choice.h"
@@ -371,18 +372,6 @@ double tolerance(DType t, int64_t terms, double abs_sum, double a, double b) {
   }
 }
 
-// The activation's Lipschitz constant (see the top of this file).
-double lipschitz(const ctw::EpilogueArgs& e) {
-  switch (e.activation) {
-    case ctw::Activation::kLeakyRelu:
-    case ctw::Activation::kElu: return std::max(1.0, std::fabs(e.alpha));
-    case ctw::Activation::kSigmoid: return 0.25;
-    case ctw::Activation::kGelu: return 1.13;
-    case ctw::Activation::kSilu: return 1.1;
-    default: return 1.0;
-  }
-}
-
 // The bound for element `at` of a problem with an epilogue, from the sum's bound.
 double epilogue_tolerance(const Problem& pr, const Expected& e, size_t at, double sum_tol, double a, double b) {
   const DType t = pr.plan.dtype;
@@ -392,7 +381,7 @@ double epilogue_tolerance(const Problem& pr, const Expected& e, size_t at, doubl
                                 pr.plan.channels_first ? (at / pr.plan.output_spatial()) % e.out_channels
                                                        : at % e.out_channels)])
                           : 0.0;
-  double tol = lipschitz(pr.spec.epilogue) * (sum_tol + u * (std::fabs(e.sum[at]) + bias)) +
+  double tol = ctw_test::lipschitz(pr.spec.epilogue) * (sum_tol + u * (std::fabs(e.sum[at]) + bias)) +
                8 * u * std::fabs(e.value[at]) + 1e-30;
   if (t == DType::kFloat16 || t == DType::kBFloat16) tol += ulp16(t, std::max(std::fabs(a), std::fabs(b)));
   return tol;

@@ -14,6 +14,11 @@
 //   SAME:     total = max(0, (ceil(out/s) - 1) * s + eff - out), before = floor(total/2)
 //   EXPLICIT: the given "before" value
 // with eff = (k - 1) * d + 1.
+//
+// Channel groups and the output epilogue (optional): with `groups`, output
+// channel co belongs to group g = floor(co / (cout / groups)), sums only the
+// input channels [g, g + 1) * cin / groups and reads w[k, co mod (cout /
+// groups), ci]; then out = act(sum + bias[co]) with the activations below.
 
 // ---------------------------------------------------------------------------
 // Shapes and layout
@@ -129,6 +134,78 @@ function padBefore(out, k, s, d, padding) {
 // The float64 reference
 // ---------------------------------------------------------------------------
 
+// erf in double, from its everywhere-convergent series with positive terms
+// (Abramowitz & Stegun 7.1.6): erf(z) = 2/sqrt(pi) exp(-z^2) sum_n
+// (2z^2)^n z / (1 * 3 * ... * (2n + 1)). No cancellation, so each value is
+// within a few double ulps; beyond |z| = 6, erf(z) is +-1 to double precision.
+function erf(z) {
+  if (Number.isNaN(z)) return NaN;
+  const a = Math.abs(z);
+  if (a >= 6) return Math.sign(z);
+  let term = a;
+  let sum = a;
+  for (let n = 1; term > sum * 1e-17; n++) {
+    term *= (2 * a * a) / (2 * n + 1);
+    sum += term;
+  }
+  return Math.sign(z) * Math.min(1, (2 / Math.sqrt(Math.PI)) * Math.exp(-a * a) * sum);
+}
+
+// erfc(z) = 1 - erf(z) without cancellation where erfc is small (z > 2): the
+// continued fraction erfc(z) = exp(-z^2) / sqrt(pi) * 1 / (z + (1/2) / (z + 1 /
+// (z + (3/2) / (z + ...)))) (A&S 7.1.14), evaluated from the back; 60 levels
+// are exact to double precision for z > 2.
+function erfc(z) {
+  if (!(z > 2)) return 1 - erf(z);
+  let f = z;
+  for (let n = 60; n >= 1; n--) f = z + n / 2 / f;
+  return Math.exp(-z * z) / Math.sqrt(Math.PI) / f;
+}
+
+// An activation in the API's forms ('relu', { type: 'elu', alpha }, ...) as
+// { type, alpha, lo, hi }, with WebNN's defaults: leakyRelu alpha 0.01, elu
+// alpha 1, clamp unbounded; relu6 is clamp(0, 6).
+function normalizeActivation(a) {
+  const o = typeof a === 'string' ? { type: a } : { ...(a || { type: 'linear' }) };
+  if (o.type === 'relu6') return { type: 'clamp', alpha: 0, lo: 0, hi: 6 };
+  return {
+    type: o.type,
+    alpha: o.alpha ?? (o.type === 'elu' ? 1 : 0.01),
+    lo: o.minValue ?? -Infinity,
+    hi: o.maxValue ?? Infinity,
+  };
+}
+
+// The activation of x in double, from its definition (WebNN's). NaN stays NaN.
+function activate(act, x) {
+  if (Number.isNaN(x)) return NaN;
+  switch (act.type) {
+    case 'linear': return x;
+    case 'relu': return x < 0 ? 0 : x;
+    case 'clamp': return Math.min(Math.max(x, act.lo), act.hi);
+    case 'leakyRelu': return x < 0 ? act.alpha * x : x;
+    case 'elu': return x < 0 ? act.alpha * Math.expm1(x) : x;
+    case 'sigmoid': return 1 / (1 + Math.exp(-x));
+    case 'tanh': return Math.tanh(x);
+    case 'gelu': return 0.5 * x * erfc(-x / Math.SQRT2);
+    case 'silu': return x / (1 + Math.exp(-x));
+    default: throw new Error(`ref: unknown activation ${act.type}`);
+  }
+}
+
+// An upper bound of |act'| over the reals: how far an error in the sum can
+// move the result. gelu' peaks at 1.1289 (x = 1.4142...), silu' at 1.0998.
+function lipschitz(act) {
+  switch (act.type) {
+    case 'leakyRelu':
+    case 'elu': return Math.max(1, Math.abs(act.alpha));
+    case 'sigmoid': return 0.25;
+    case 'gelu': return 1.13;
+    case 'silu': return 1.1;
+    default: return 1;
+  }
+}
+
 /**
  * Float64 transposed convolution.
  * @param {object} p
@@ -138,20 +215,31 @@ function padBefore(out, k, s, d, padding) {
  *   strides, dilations: arrays of N spatial values
  *   padding: 'SAME' | 'VALID' | array of N spatial [before, after] pairs
  *   channelsFirst: boolean
- * @returns {{ out: Float64Array, absSum: Float64Array, taps: Int32Array }}
+ *   groups (default 1), then wShape is spatialKernel + [outChannels / groups, inChannels]
+ *   bias: outChannels numbers or null; activation: as the API takes it, or null
+ * @returns {{ out: Float64Array, sum: Float64Array, absSum: Float64Array, taps: Int32Array, terms: Int32Array }}
+ *   out[i]    = act(sum[i]), sum[i] = the convolution's sum plus bias,
  *   absSum[i] = sum over contributing terms of |x*w| (for tolerances),
- *   taps[i]   = number of (input position, kernel position) pairs reaching i.
+ *   taps[i]   = number of (input position, kernel position) pairs reaching i,
+ *   terms[i]  = number of products summed into i (taps x input channels per group).
  */
 function convTransposeRef(p) {
   const { x, xShape, w, wShape, outShape, strides, dilations, padding, channelsFirst } = p;
+  const groups = p.groups ?? 1;
+  const bias = p.bias ?? null;
+  const act = normalizeActivation(p.activation);
   const N = xShape.length - 2;
   if (wShape.length !== N + 2 || outShape.length !== N + 2) throw new Error('ref: rank mismatch');
   if (strides.length !== N || dilations.length !== N) throw new Error('ref: strides/dilations length');
   const xs = splitShape(xShape, channelsFirst);
   const os = splitShape(outShape, channelsFirst);
   const kSp = wShape.slice(0, N);
-  const cout = wShape[N];
+  const coutG = wShape[N];
+  const cout = coutG * groups;
   const cin = wShape[N + 1];
+  const cinG = cin / groups;
+  if (!Number.isInteger(cinG)) throw new Error('ref: groups must divide the input channels');
+  if (bias && bias.length !== cout) throw new Error('ref: bias length');
   if (xs.channels !== cin) throw new Error('ref: input channels mismatch');
   if (os.channels !== cout) throw new Error('ref: output channels mismatch');
   if (xs.batch !== os.batch) throw new Error('ref: batch mismatch');
@@ -191,8 +279,9 @@ function convTransposeRef(p) {
           taps[oi]++;
           let acc = 0;
           let accAbs = 0;
-          for (let ci = 0; ci < cin; ci++) {
-            const t = x[xBase + ci * xSt[xs.channelAxis]] * w[wBase + co * wSt[N] + ci];
+          const g = Math.floor(co / coutG);
+          for (let ci = g * cinG; ci < (g + 1) * cinG; ci++) {
+            const t = x[xBase + ci * xSt[xs.channelAxis]] * w[wBase + (co % coutG) * wSt[N] + ci];
             acc += t;
             accAbs += Math.abs(t);
           }
@@ -202,7 +291,15 @@ function convTransposeRef(p) {
       });
     });
   }
-  return { out, absSum, taps };
+  const sum = out;
+  const terms = taps.map((t) => t * cinG);
+  if (bias) {
+    forEachIndex([os.batch, cout, prod(os.spatial)], ([n, co, pixel]) => {
+      const oi = channelsFirst ? (n * cout + co) * prod(os.spatial) + pixel : (n * prod(os.spatial) + pixel) * cout + co;
+      sum[oi] += bias[co];
+    });
+  }
+  return { out: sum.map((v) => activate(act, v)), sum, absSum, taps, terms };
 }
 
 // ---------------------------------------------------------------------------
@@ -555,6 +652,11 @@ module.exports = {
   legalOutputSizes,
   padBefore,
   convTransposeRef,
+  erf,
+  erfc,
+  normalizeActivation,
+  activate,
+  lipschitz,
   mulberry32,
   randInt,
   pick,
