@@ -23,7 +23,7 @@ export type { DType, Tensor, TensorLike, Float32TensorLike, Float64TensorLike, B
 export { ArgumentError };
 export type { Backend } from './loader.js';
 export { convTransposeAsync, initWorker, terminateWorker } from './async.js';
-export type { WorkerOptions } from './async.js';
+export type { AsyncLayerOptions, WorkerOptions } from './async.js';
 import { preparedForTfjsFilters } from './tfjs.js';
 export { registerTfjsKernels, FALLBACK_REASONS } from './tfjs.js';
 export type { RegisterTfjsKernelsOptions, TfjsKernelRegistration, TfjsKernelStats, TfjsNamespace, FilterCacheStats } from './tfjs.js';

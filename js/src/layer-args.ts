@@ -118,7 +118,7 @@ export function layerArgs(name: string, o: LayerOptions): LayerArgs {
   let g = 1;
   if (groups !== undefined && groups !== null) {
     if (typeof groups !== 'number' || !Number.isSafeInteger(groups)) {
-      fail(name, `groups must be an integer >= 1. Received: groups=${describe(groups)}`);
+      fail(name, `groups must be an integer >= 1 (and below 2^53). Received: groups=${describe(groups)}`);
     }
     g = groups;
   }

@@ -280,6 +280,17 @@ Status plan_window(const Checker& check, const WindowArgs& args, const std::vect
   return Status::Ok();
 }
 
+// A number as JavaScript prints it, for messages about numbers that came
+// from JS: Infinity, -Infinity and NaN rather than C++'s inf and nan.
+std::string js_number(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  std::ostringstream m;
+  m.precision(17);
+  m << v;
+  return m.str();
+}
+
 // The options beyond TensorFlow's: groups against the filters' channels,
 // the epilogue's parameters, the bias length. n: spatial dims.
 Status check_groups_and_epilogue(const Checker& check, const WindowArgs& args,
@@ -288,7 +299,7 @@ Status check_groups_and_epilogue(const Checker& check, const WindowArgs& args,
   const int64_t filter_out = filter_shape[n], filter_in = filter_shape[n + 1];
   if (groups < 1 || groups > kMaxSafeInteger) {
     std::ostringstream m;
-    m << "groups must be an integer >= 1. Received: groups=" << groups;
+    m << "groups must be an integer >= 1 (and below 2^53). Received: groups=" << groups;
     return check.fail(m.str());
   }
   if (filter_in % groups != 0) {
@@ -306,13 +317,14 @@ Status check_groups_and_epilogue(const Checker& check, const WindowArgs& args,
   const EpilogueArgs& e = args.epilogue;
   if ((e.activation == Activation::kLeakyRelu || e.activation == Activation::kElu) && !std::isfinite(e.alpha)) {
     std::ostringstream m;
-    m << "activation " << activation_name(e.activation) << " needs a finite alpha. Received: alpha=" << e.alpha;
+    m << "activation " << activation_name(e.activation)
+      << " needs a finite alpha. Received: activation.alpha=" << js_number(e.alpha);
     return check.fail(m.str());
   }
   if (e.activation == Activation::kClamp && !(e.lo <= e.hi)) {
     std::ostringstream m;
-    m << "activation clamp needs minValue <= maxValue (and neither NaN). Received: minValue=" << e.lo
-      << ", maxValue=" << e.hi;
+    m << "activation clamp needs minValue <= maxValue (and neither NaN). Received: activation.minValue="
+      << js_number(e.lo) << ", activation.maxValue=" << js_number(e.hi);
     return check.fail(m.str());
   }
   if (e.bias && args.bias_length != groups * filter_out) {

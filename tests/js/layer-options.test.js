@@ -138,9 +138,9 @@ describe('layer option errors', () => {
   }
 
   const bad = [
-    ['groups 0', { groups: 0 }, /^decoder\/up: groups must be an integer >= 1\. Received: groups=0$/],
-    ['groups 2.5', { groups: 2.5 }, /^decoder\/up: groups must be an integer >= 1\. Received: groups=2\.5$/],
-    ['groups "2"', { groups: '2' }, /^decoder\/up: groups must be an integer >= 1\. Received: groups='2'$/],
+    ['groups 0', { groups: 0 }, /^decoder\/up: groups must be an integer >= 1 \(and below 2\^53\)\. Received: groups=0$/],
+    ['groups 2.5', { groups: 2.5 }, /^decoder\/up: groups must be an integer >= 1 \(and below 2\^53\)\. Received: groups=2\.5$/],
+    ['groups "2"', { groups: '2' }, /^decoder\/up: groups must be an integer >= 1 \(and below 2\^53\)\. Received: groups='2'$/],
     ['groups not dividing the input channels', { groups: 3 }, /^decoder\/up: .*divisible by groups.*filters\.shape=\[2, 2, 2, 4\].*groups=3/],
     ['a bias of the wrong length', { bias: [1, 2, 3] }, /^decoder\/up: bias must have one value per output channel \(4 = groups 2 x .*\)\. Received: a bias of 3 values/],
     ['a bias of the wrong type', { bias: new Int32Array(4) }, /^decoder\/up: bias must be a Float32Array, .*Received: bias=Int32Array\(4\)/],
@@ -150,8 +150,8 @@ describe('layer option errors', () => {
     ['an activation that is a number', { activation: 3 }, /^decoder\/up: activation must be a name .*Received: activation=3$/],
     ['a non-numeric alpha', { activation: { type: 'elu', alpha: 'x' } }, /^decoder\/up: activation\.alpha must be a number\. Received: activation\.alpha='x'$/],
     ['a NaN alpha', { activation: { type: 'leakyRelu', alpha: NaN } }, /^decoder\/up: activation\.alpha must be a number\. Received: activation\.alpha=NaN$/],
-    ['an infinite alpha', { activation: { type: 'leakyRelu', alpha: Infinity } }, /^decoder\/up: activation leakyRelu needs a finite alpha\. Received: alpha=/],
-    ['clamp minValue > maxValue', { activation: { type: 'clamp', minValue: 2, maxValue: 1 } }, /^decoder\/up: activation clamp needs minValue <= maxValue.*Received: minValue=2, maxValue=1$/],
+    ['an infinite alpha', { activation: { type: 'leakyRelu', alpha: Infinity } }, /^decoder\/up: activation leakyRelu needs a finite alpha\. Received: activation\.alpha=Infinity$/],
+    ['clamp minValue > maxValue', { activation: { type: 'clamp', minValue: 2, maxValue: 1 } }, /^decoder\/up: activation clamp needs minValue <= maxValue.*Received: activation\.minValue=2, activation\.maxValue=1$/],
     ['a narrow kernel forced with groups', { kernel: 'dot' }, /^decoder\/up: kernel='dot' serves groups=1 only.*groups=2$/],
   ];
   test.each(bad)('%s: ArgumentError naming the argument and value; the next good call works', (_what, change, message) => {

@@ -84,12 +84,12 @@ TEST(EpiloguePlan, ClampBoundsAndAlphaAreChecked) {
   a.epilogue.activation = ctw::Activation::kClamp;
   a.epilogue.lo = 6;
   a.epilogue.hi = 0;
-  EXPECT_TRUE(IsErrorWith(plan_of(a), {"clamp", "minValue <= maxValue", "minValue=6", "maxValue=0"}));
+  EXPECT_TRUE(IsErrorWith(plan_of(a), {"clamp", "minValue <= maxValue", "activation.minValue=6", "activation.maxValue=0"}));
   a.epilogue.lo = std::nan("");
-  EXPECT_TRUE(IsErrorWith(filter_plan_of(a), {"clamp", "minValue=nan"}));
+  EXPECT_TRUE(IsErrorWith(filter_plan_of(a), {"clamp", "activation.minValue=NaN"}));
   a.epilogue.activation = ctw::Activation::kLeakyRelu;
   a.epilogue.alpha = INFINITY;
-  EXPECT_TRUE(IsErrorWith(plan_of(a), {"leakyRelu", "finite alpha", "alpha=inf"}));
+  EXPECT_TRUE(IsErrorWith(plan_of(a), {"leakyRelu", "finite alpha", "activation.alpha=Infinity"}));
 }
 
 TEST(EpiloguePlan, ActivationNamesRoundTrip) {
