@@ -4,75 +4,13 @@
 // there from their definitions), on every kernel that serves each plan, and
 // their argument errors.
 //
-// Tolerance per output element (the reasoning of tests/cpp/kernels/problem.h):
-//   sum bound  B = gamma(n + 2) * S, gamma(m) = m u / (1 - m u), u = 2^-24,
-//              S = sum |x * w| and n the products summed into the element:
-//              float32 summation of n products in any order is within
-//              gamma(n) * S of the exact sum (Higham, eq. 3.5), plus the
-//              rounding to float32. float64: 2 * gamma(n + 1) * S with
-//              u = 2^-53 (both sides accumulate in double, in other orders).
-//   result     L * (B + u' (|sum| + |bias|)) + 8 u' |y| + 2^-50 (|sum| + |y|)
-//              with u' = 2^-24 (2^-52 for float64). L is the activation's
-//              Lipschitz constant (relu, clamp, tanh 1; leakyRelu, elu
-//              max(1, |alpha|); sigmoid 1/4; gelu 1.13; silu 1.1): an error
-//              in the sum moves the result by at most L times it. u' |sum|
-//              covers the rounding of sum + bias, u' |bias| the bias and the
-//              activation's float32 parameters; 8 u' |y| the activation's own
-//              evaluation (simd/math.h: within 8 float ulps; float64 evaluates
-//              the definitions in double); the last term the reference's own
-//              double evaluation (erf/erfc series, exp).
-//   16-bit     plus one float16 / bfloat16 ulp at max(|got|, |y|): the result
-//              is rounded once to the 16-bit type after the epilogue.
-// An element no product reaches is act(bias) (exactly 0 with neither).
+// Tolerances: helpers/layer-cases.js states and justifies them.
 
 const R = require('./helpers/reference');
-const { ACTIVATIONS, layerCase, biasArg, kernelsFor, describeLayer, windowOptions, tensorsOf } = require('./helpers/layer-cases');
+const { ACTIVATIONS, layerCase, biasArg, kernelsFor, describeLayer, windowOptions, tensorsOf, checkAgainstRef } = require('./helpers/layer-cases');
 const lib = require('../..');
 
 beforeAll(() => lib.init({ numThreads: 2 }));
-
-function gamma(m, u) {
-  return (m * u) / (1 - m * u);
-}
-
-// One ulp of a 16-bit type at magnitude v.
-function ulp16(dtype, v) {
-  const [frac, emin] = dtype === 'float16' ? [10, -14] : [7, -126];
-  const e = v === 0 ? emin : Math.max(emin, Math.floor(Math.log2(Math.abs(v))));
-  return 2 ** (e - frac);
-}
-
-function tolerance(c, ref) {
-  const act = R.normalizeActivation(c.activation);
-  const L = R.lipschitz(act);
-  const f64 = c.dtype === 'float64';
-  const u = f64 ? 2 ** -52 : 2 ** -24;
-  const sixteen = c.dtype === 'float16' || c.dtype === 'bfloat16';
-  return (i, y, got) => {
-    const n = ref.terms[i];
-    const B = f64 ? 2 * gamma(n + 1, 2 ** -53) * ref.absSum[i] : gamma(n + 2, 2 ** -24) * ref.absSum[i];
-    const bias = c.bias ? Math.abs(c.bias[channelOf(c, i)]) : 0;
-    const s = Math.abs(ref.sum[i]);
-    let tol = L * (B + u * (s + bias)) + 8 * u * Math.abs(y) + 2 ** -50 * (s + Math.abs(y));
-    if (sixteen) tol += ulp16(c.dtype, Math.max(Math.abs(got), Math.abs(y)));
-    return tol;
-  };
-}
-
-function channelOf(c, i) {
-  const spatial = R.prod(c.outSp);
-  return c.channelsFirst ? Math.floor(i / spatial) % c.cout : i % c.cout;
-}
-
-function resultValues(c, y) {
-  return c.dtype === 'float16' || c.dtype === 'bfloat16' ? R.decodeArray(y.data, c.dtype) : Float64Array.from(y.data);
-}
-
-function checkAgainstRef(c, ref, y, label) {
-  const got = resultValues(c, y);
-  const tol = tolerance(c, ref);
-  R.assertClose(got, ref.out, (i, r) => tol(i, r, got[i]), label, c.outShape);
-}
 
 describe('groups, bias and activation against the float64 reference', () => {
   const rng = R.mulberry32(20261207);

@@ -96,11 +96,11 @@ describe('the shipped relaxed-SIMD binary', () => {
   });
 });
 
-test('the relaxed-SIMD build matches the float64 reference: every dtype and fast kernel, within the SIMD build\'s tolerances', () => {
+test('the relaxed-SIMD build matches the float64 reference: every dtype and fast kernel, groups, bias and every activation, within the SIMD build\'s tolerances', () => {
   const r = runNode([FLAG, path.join(__dirname, 'helpers', 'relaxed-simd-child.js')]);
   expect(r.error).toBeUndefined();
   expect(r.info).toMatchObject({ backend: 'wasm-relaxed-simd-threads', threads: Math.min(2, os.availableParallelism ? os.availableParallelism() : os.cpus().length) });
-  expect(Object.keys(r.kernels).sort()).toEqual(['columns', 'dot', 'igemm', 'pixels']);
+  expect(Object.keys(r.kernels).sort()).toEqual(['channelwise', 'columns', 'dot', 'igemm', 'pixels']);
   expect(r.checked).toBeGreaterThan(100);
 });
 

@@ -3,9 +3,11 @@
 // relaxed-simd-child.js` (Jest's own Node has no relaxed SIMD): loads the
 // relaxed-SIMD build (init({ backend: 'wasm-relaxed-simd-threads' })) and
 // holds every fast kernel it offers a case, in every dtype, to the float64
-// reference with the same tolerances as the SIMD build's tests. Prints one
+// reference with the same tolerances as the SIMD build's tests, and the
+// layer options' cases (groups, bias, every activation) likewise. Prints one
 // JSON line: { info, checked, kernels } or { error }.
 const C = require('./calls');
+const L = require('./layer-cases');
 const R = require('./reference');
 
 const SEED = 7100;
@@ -54,6 +56,23 @@ async function main() {
       const op = lib.createConvTranspose({ data: c.wd, shape: c.wShape, dtype: c.dtype }, { ...C.args(c), kernel });
       try {
         C.checkAgainstReference(c, op.run({ data: c.xd, shape: c.xShape, dtype: c.dtype }, c.outShape), `kernel ${kernel}`);
+        kernels[op.kernel] = (kernels[op.kernel] || 0) + 1;
+        checked++;
+      } finally {
+        op.dispose();
+      }
+    }
+  }
+  // Groups, bias and every activation, on every kernel that serves each plan.
+  const rng = R.mulberry32(SEED + 1);
+  for (let i = 0; i < 2 * 4 * L.ACTIVATIONS.length; i++) {
+    const c = L.layerCase(rng, i);
+    const ref = R.convTransposeRef(c);
+    const { x, w } = L.tensorsOf(c);
+    for (const kernel of L.kernelsFor(c)) {
+      const op = lib.createConvTranspose(w, { ...L.windowOptions(c), groups: c.groups, bias: L.biasArg(c), activation: c.activation, kernel });
+      try {
+        L.checkAgainstRef(c, ref, op.run(x, c.outShape), `kernel ${op.kernel} (${kernel}): ${L.describeLayer(c)}`);
         kernels[op.kernel] = (kernels[op.kernel] || 0) + 1;
         checked++;
       } finally {
