@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/madd_choice.h"
 #include "operator/conv_transpose_op.h"
 #include "operator/kernel_choice.h"
 
@@ -301,6 +302,8 @@ EMSCRIPTEN_BINDINGS(conv_transpose_wasm) {
       .function("bytesHeld", &PreparedOp::bytesHeld)
       .function("run", &PreparedOp::run);
   emscripten::function("setNumThreads", &set_num_threads);
+  emscripten::function("igemmFusedMadd", &ctw::igemm_fused_madd);
+  emscripten::function("setIgemmFusedMadd", &ctw::set_igemm_fused_madd);
   emscripten::function("numThreads", &num_threads);
   emscripten::function("heapStats", &heap_stats);
 }

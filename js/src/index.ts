@@ -14,7 +14,7 @@ import { ArgumentError, coreArgs, describe, DTYPE_BYTES, DTYPE_CODE, encodeArgs,
 import type { Bits16TensorLike, DataFormat, DType, Float32TensorLike, Float64TensorLike, Ints, OutputShape, Padding, Tensor, TensorLike, TfjsTensorLike, WindowArgs } from './args.js';
 import { layerArgs, pushLayer } from './layer-args.js';
 import type { Activation, Bias } from './layer-args.js';
-import { boundThreads, loadModule, unrefWorkers } from './loader.js';
+import { applyFusedMultiplyAdd, boundThreads, loadModule, unrefWorkers } from './loader.js';
 import { createWasmTensorIn, residentPtr, wasmTensorEntry } from './wasm-tensor.js';
 import type { WasmTensor } from './wasm-tensor.js';
 import type { CoreModule, CoreStatus, HeapStats, InitOptions, InitResult, PreparedOp } from './loader.js';
@@ -46,7 +46,7 @@ let loading: Promise<InitResult> | null = null;
  */
 export function init(options: InitOptions = {}): Promise<InitResult> {
   if (core && initResult) {
-    const { numThreads, backend } = options ?? {};
+    const { numThreads, backend, fusedMultiplyAdd } = options ?? {};
     if (backend !== undefined && backend !== initResult.backend) {
       return Promise.reject(new Error(`conv-transpose-wasm: init({ backend: ${describe(backend)} }) after the ${initResult.backend} build was loaded; ` +
         'a process loads one build: pass the same backend to every init() call, or none'));
@@ -61,6 +61,13 @@ export function init(options: InitOptions = {}): Promise<InitResult> {
       core.setNumThreads(Math.min(threads, initResult.maxThreads));
       unrefWorkers(core);
       initResult = { ...initResult, threads: core.numThreads() };
+    }
+    if (fusedMultiplyAdd !== undefined && initResult.backend === 'wasm-relaxed-simd-threads') {
+      try {
+        initResult = { ...initResult, fusedMultiplyAdd: applyFusedMultiplyAdd(core, fusedMultiplyAdd) };
+      } catch (e) {
+        return Promise.reject(e);
+      }
     }
     return Promise.resolve(initResult);
   }

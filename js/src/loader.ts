@@ -7,7 +7,7 @@
 // isolated). Node, Bun and Deno always get a threaded build.
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { describe } from './args.js';
+import { ArgumentError, describe } from './args.js';
 
 export type Backend = 'wasm-relaxed-simd-threads' | 'wasm-simd-threads' | 'wasm-simd';
 
@@ -25,6 +25,12 @@ export interface InitOptions {
    * 'wasm-simd-threads' where SharedArrayBuffer works, else 'wasm-simd'.
    */
   backend?: Backend;
+  /**
+   * The relaxed-SIMD build only (ignored by the others): true or false forces
+   * the igemm kernel's fused or separate multiply-add, for benchmarks and
+   * tests; by default it is measured at load (InitResult.fusedMultiplyAdd).
+   */
+  fusedMultiplyAdd?: boolean;
   /**
    * Where the .wasm/.js files are: a URL or directory prefix ending in '/', or a
    * map from file name to URL (like tfjs's setWasmPaths). Default: next to this file.
@@ -44,6 +50,13 @@ export interface InitResult {
    * (its pool worker script was not found); absent otherwise.
    */
   fallback?: string;
+  /**
+   * The relaxed-SIMD build only: whether its igemm kernel runs fused
+   * multiply-adds here (measured at load: faster on CPUs whose FMA doubles
+   * the multiply-add rate) or a multiply and an add (where the fused form
+   * only adds latency). Absent for the other builds.
+   */
+  fusedMultiplyAdd?: boolean;
 }
 
 export interface CoreModule {
@@ -51,6 +64,9 @@ export interface CoreModule {
   PreparedOp: new (name: string, padding: string, dataFormat: string, numbers: Float64Array, kernel: string, activation: string) => PreparedOp;
   setNumThreads(n: number): void;
   numThreads(): number;
+  /** The relaxed build's igemm multiply-add form (measured once); setIgemmFusedMadd(1 | 0 | -1) forces it, for tests. */
+  igemmFusedMadd(): boolean;
+  setIgemmFusedMadd(mode: number): void;
   heapStats(): HeapStats;
   _malloc(bytes: number): number;
   _free(ptr: number): void;
@@ -215,6 +231,15 @@ export function unrefWorkers(mod: CoreModule): void {
   }
 }
 
+/** Forces the relaxed build's multiply-add form when `force` is a boolean; returns the form in use. */
+export function applyFusedMultiplyAdd(mod: CoreModule, force: unknown): boolean {
+  if (force !== undefined && typeof force !== 'boolean') {
+    throw new ArgumentError(`conv-transpose-wasm: init({ fusedMultiplyAdd }) must be true or false. Received: fusedMultiplyAdd=${describe(force)}`);
+  }
+  if (force !== undefined) mod.setIgemmFusedMadd(force ? 1 : 0);
+  return mod.igemmFusedMadd();
+}
+
 export async function loadModule(options: InitOptions): Promise<{ mod: CoreModule; result: InitResult }> {
   const threadsOk = canUseThreads();
   const relaxedProblem = relaxedSimdReason();
@@ -302,6 +327,7 @@ export async function loadModule(options: InitOptions): Promise<{ mod: CoreModul
   const maxThreads = isThreaded(backend) ? Math.max(1, threads - 1) + 1 : 1;
   const result: InitResult = { backend, threads: mod.numThreads(), simd: true, maxThreads };
   if (fallback) result.fallback = fallback;
+  if (backend === 'wasm-relaxed-simd-threads') result.fusedMultiplyAdd = applyFusedMultiplyAdd(mod, options.fusedMultiplyAdd);
   return { mod, result };
 }
 

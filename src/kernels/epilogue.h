@@ -53,13 +53,13 @@ struct EpilogueOp {
       if constexpr (A == Activation::kTanh) return tanh_vec(v);
       if constexpr (A == Activation::kSilu) return v * sigmoid_vec(v);
       if constexpr (A == Activation::kGelu) {
-        Vec<float> out;
+        Vec<float> out{};
         for (int l = 0; l < 4; ++l) out[l] = 0.5f * v[l] * std::erfc(-v[l] * 0.707106781186547524f);
         return out;
       }
       return v;
     } else {
-      Vec<T> out;
+      Vec<T> out{};
       for (int l = 0; l < Vec16<T>::kLanes; ++l) out[l] = static_cast<T>(activate(args, v[l]));
       return out;
     }

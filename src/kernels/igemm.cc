@@ -16,6 +16,7 @@
 
 #include "kernels/epilogue.h"
 #include "kernels/kernel.h"
+#include "kernels/madd_choice.h"
 #include "microkernels/igemm_tile.h"
 #include "runtime/input_layout.h"
 #include "simd/half_vec.h"
@@ -67,7 +68,9 @@ ChannelBlock channel_block(const ConvTransposePlan& p, int64_t nb) {
   return {g, g * cout_g + local * NR, static_cast<int>(std::min<int64_t>(NR, cout_g - local * NR))};
 }
 
-template <typename T>
+// kFused: the tiles' multiply-adds as relaxed madd or as a multiply and an
+// add (madd_choice.h).
+template <typename T, bool kFused>
 void run_item(void* context, size_t item_index, int thread_index) {
   constexpr int MR = TileShape<T>::kMR;
   constexpr int64_t NR = TileShape<T>::kNR;
@@ -153,7 +156,7 @@ void run_item(void* context, size_t item_index, int thread_index) {
           const int mr = static_cast<int>(std::min<int64_t>(MR, pixels - tile * MR));
           for (int m = 0; m < mr; ++m) tile_rows[m] = rows[tile * MR + m] + channel_offset;
           const TileOutput<T> out = {tile_rows, channel_stride, mr, nr, !first};
-          igemm_tile<T>(block_taps, static_cast<size_t>(std::max<int64_t>(kc, 0)),
+          igemm_tile<T, kFused>(block_taps, static_cast<size_t>(std::max<int64_t>(kc, 0)),
                         indirection + (tile * taps + t0) * MR, static_cast<size_t>(cb.group * cin_g + c0), w,
                         w_tap_stride, job.zero, kp.packed->finite, out);
         }
@@ -216,7 +219,8 @@ bool run_typed(const KernelPlan& kp, const KernelScratch& scratch, const void* i
   job.zero = static_cast<const T*>(scratch.shared);
   job.epilogue = epilogue_of<T>(p, kp.packed->bias);
   if (kp.zero_first) zero_output(p, output, kp.packed->bias);
-  parallel_for(pool, static_cast<size_t>(kp.split.items()), &run_item<T>, &job);
+  parallel_for(pool, static_cast<size_t>(kp.split.items()), igemm_fused_madd() ? &run_item<T, true> : &run_item<T, false>,
+               &job);
   std::free(owned_input);
   return true;
 }
@@ -346,6 +350,7 @@ ScratchSizes IgemmKernel::reshape(const ConvTransposePlan& plan, int max_taps, K
     offsets[kTileOffsets] = layout.add<int64_t>(static_cast<size_t>(kPixelsPerItem));
   }
   if (kp) {
+    igemm_fused_madd();  // measured here, once, rather than in a run
     kp->slice_offsets = offsets;
     kp->phases = output_phases(plan, *kp->packed, &kp->zero_first);
     // Per phase: (batch, phase pixels, NR blocks of output channels).

@@ -53,8 +53,9 @@ struct TileOutput {
 // multiply and an add one pair is the faster (a second slowed the whole
 // tile's code in V8), and more pairs would not fit V8's registers (it loads
 // a step's vectors before it multiplies).
-// kTwoPairs is a parameter so that the native tests run both forms.
-template <typename T, bool kTwoPairs = kRelaxedMadd>
+// kTwoPairs is a parameter so that the native tests run both forms; kFused:
+// relaxed madd (in the relaxed build) or a multiply and an add.
+template <typename T, bool kTwoPairs = kRelaxedMadd, bool kFused = kRelaxedMadd>
 inline void igemm_row(const T* a, const T* b, size_t kc, typename Vec16<T>::type& acc0,
                       typename Vec16<T>::type& acc1) {
   typedef typename Vec16<T>::type V;
@@ -66,19 +67,19 @@ inline void igemm_row(const T* a, const T* b, size_t kc, typename Vec16<T>::type
     V t0 = V{}, t1 = V{};
     for (; k + 2 <= kc; k += 2, b += 2 * NR) {
       const V x = Vec16<T>::splat(a[k]);
-      s0 = madd(x, load_vec(b), s0);
-      s1 = madd(x, load_vec(b + L), s1);
+      s0 = madd_as<kFused>(x, load_vec(b), s0);
+      s1 = madd_as<kFused>(x, load_vec(b + L), s1);
       const V y = Vec16<T>::splat(a[k + 1]);
-      t0 = madd(y, load_vec(b + NR), t0);
-      t1 = madd(y, load_vec(b + NR + L), t1);
+      t0 = madd_as<kFused>(y, load_vec(b + NR), t0);
+      t1 = madd_as<kFused>(y, load_vec(b + NR + L), t1);
     }
     s0 += t0;
     s1 += t1;
   }
   for (; k < kc; ++k, b += NR) {
     const V x = Vec16<T>::splat(a[k]);
-    s0 = madd(x, load_vec(b), s0);
-    s1 = madd(x, load_vec(b + L), s1);
+    s0 = madd_as<kFused>(x, load_vec(b), s0);
+    s1 = madd_as<kFused>(x, load_vec(b + L), s1);
   }
   acc0 += s0;
   acc1 += s1;
@@ -115,7 +116,9 @@ inline void store_row(typename Vec16<T>::type c0, typename Vec16<T>::type c1, co
 // finite_w: every weight is finite, so a row of zeros may join the tile's
 // products (0 * w adds nothing); otherwise rows that read the zero row are
 // skipped, since 0 * Inf would make a NaN that TensorFlow does not have.
-template <typename T>
+// kFused: the multiply-adds as relaxed madd (in the relaxed build) or as a
+// multiply and an add; a kernel chooses per host (kernels/madd_choice.h).
+template <typename T, bool kFused = kRelaxedMadd>
 inline void igemm_tile(int taps, size_t kc, const T* const* a, size_t a_offset, const T* w,
                               size_t w_tap_stride, const T* zero, bool finite_w, const TileOutput<T>& out) {
   typedef typename Vec16<T>::type V;
@@ -140,10 +143,10 @@ inline void igemm_tile(int taps, size_t kc, const T* const* a, size_t a_offset, 
       // that reaches one pixel costs one row, not four. With two or more
       // rows live (and finite weights) the whole tile runs, sharing each
       // weight load across its rows.
-      if (a0 != zero) igemm_row<T>(a0 + a_offset, w, kc, acc0[0], acc1[0]);
-      if (a1 != zero) igemm_row<T>(a1 + a_offset, w, kc, acc0[1], acc1[1]);
-      if (a2 != zero) igemm_row<T>(a2 + a_offset, w, kc, acc0[2], acc1[2]);
-      if (a3 != zero) igemm_row<T>(a3 + a_offset, w, kc, acc0[3], acc1[3]);
+      if (a0 != zero) igemm_row<T, kFused, kFused>(a0 + a_offset, w, kc, acc0[0], acc1[0]);
+      if (a1 != zero) igemm_row<T, kFused, kFused>(a1 + a_offset, w, kc, acc0[1], acc1[1]);
+      if (a2 != zero) igemm_row<T, kFused, kFused>(a2 + a_offset, w, kc, acc0[2], acc1[2]);
+      if (a3 != zero) igemm_row<T, kFused, kFused>(a3 + a_offset, w, kc, acc0[3], acc1[3]);
       continue;
     }
     a0 += a_offset;
@@ -156,17 +159,17 @@ inline void igemm_tile(int taps, size_t kc, const T* const* a, size_t a_offset, 
       std::memcpy(&b0, b, sizeof(V));
       std::memcpy(&b1, b + L, sizeof(V));
       const V x0 = Vec16<T>::splat(a0[k]);
-      acc0[0] = madd(x0, b0, acc0[0]);
-      acc1[0] = madd(x0, b1, acc1[0]);
+      acc0[0] = madd_as<kFused>(x0, b0, acc0[0]);
+      acc1[0] = madd_as<kFused>(x0, b1, acc1[0]);
       const V x1 = Vec16<T>::splat(a1[k]);
-      acc0[1] = madd(x1, b0, acc0[1]);
-      acc1[1] = madd(x1, b1, acc1[1]);
+      acc0[1] = madd_as<kFused>(x1, b0, acc0[1]);
+      acc1[1] = madd_as<kFused>(x1, b1, acc1[1]);
       const V x2 = Vec16<T>::splat(a2[k]);
-      acc0[2] = madd(x2, b0, acc0[2]);
-      acc1[2] = madd(x2, b1, acc1[2]);
+      acc0[2] = madd_as<kFused>(x2, b0, acc0[2]);
+      acc1[2] = madd_as<kFused>(x2, b1, acc1[2]);
       const V x3 = Vec16<T>::splat(a3[k]);
-      acc0[3] = madd(x3, b0, acc0[3]);
-      acc1[3] = madd(x3, b1, acc1[3]);
+      acc0[3] = madd_as<kFused>(x3, b0, acc0[3]);
+      acc1[3] = madd_as<kFused>(x3, b1, acc1[3]);
     }
   }
   static_assert(MR == 4, "the loop above is written out for 4 rows");

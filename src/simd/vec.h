@@ -66,10 +66,14 @@ constexpr bool kRelaxedMadd = true;
 #else
 constexpr bool kRelaxedMadd = false;
 #endif
-template <typename V>
-inline V madd(V a, V b, V c) {
+// madd_as<false>: a multiply and an add in every build, for kernels that
+// choose per host between the two forms (kernels/madd_choice.h).
+template <bool kFused, typename V>
+inline V madd_as(V a, V b, V c) {
 #ifdef __wasm_relaxed_simd__
-  if constexpr (sizeof(a[0]) == 4) {
+  if constexpr (!kFused) {
+    return a * b + c;
+  } else if constexpr (sizeof(a[0]) == 4) {
 #if __has_builtin(__builtin_wasm_relaxed_madd_f32x4)
     return __builtin_wasm_relaxed_madd_f32x4(a, b, c);
 #else
@@ -85,6 +89,10 @@ inline V madd(V a, V b, V c) {
 #else
   return a * b + c;
 #endif
+}
+template <typename V>
+inline V madd(V a, V b, V c) {
+  return madd_as<kRelaxedMadd>(a, b, c);
 }
 
 // A byte shuffle of a and b (index i < 16: a's byte i, else b's byte i - 16).

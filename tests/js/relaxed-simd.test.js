@@ -102,6 +102,9 @@ test('the relaxed-SIMD build matches the float64 reference: every dtype and fast
   expect(r.info).toMatchObject({ backend: 'wasm-relaxed-simd-threads', threads: Math.min(2, os.availableParallelism ? os.availableParallelism() : os.cpus().length) });
   expect(Object.keys(r.kernels).sort()).toEqual(['channelwise', 'columns', 'dot', 'igemm', 'pixels']);
   expect(r.checked).toBeGreaterThan(100);
+  // The measured form is reported, and either form can be forced.
+  expect(typeof r.info.fusedMultiplyAdd).toBe('boolean');
+  expect(r.forms).toEqual({ true: true, false: false });
 });
 
 describe('init() and the relaxed-SIMD build', () => {
