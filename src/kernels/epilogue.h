@@ -52,11 +52,7 @@ struct EpilogueOp {
       if constexpr (A == Activation::kSigmoid) return sigmoid_vec(v);
       if constexpr (A == Activation::kTanh) return tanh_vec(v);
       if constexpr (A == Activation::kSilu) return v * sigmoid_vec(v);
-      if constexpr (A == Activation::kGelu) {
-        Vec<float> out{};
-        for (int l = 0; l < 4; ++l) out[l] = 0.5f * v[l] * std::erfc(-v[l] * 0.707106781186547524f);
-        return out;
-      }
+      if constexpr (A == Activation::kGelu) return splat(0.5f) * v * erfc_vec(v * splat(-0.707106781186547524f));
       return v;
     } else {
       Vec<T> out{};

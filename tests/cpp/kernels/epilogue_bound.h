@@ -23,4 +23,12 @@ inline double lipschitz(const ctw::EpilogueArgs& e) {
   }
 }
 
+// Ulps of the result that the float32 evaluation of the activation may be
+// off by (simd/math.h): 8, except gelu, whose erfc is within 2 z^2 + 16 ulps
+// at z = |sum| / sqrt(2) (its float exponent -z^2 carries z^2's rounding),
+// that is sum^2 + 16.
+inline double evaluation_ulps(const ctw::EpilogueArgs& e, double sum) {
+  return e.activation == ctw::Activation::kGelu ? sum * sum + 16 : 8;
+}
+
 }  // namespace ctw_test

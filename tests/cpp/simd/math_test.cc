@@ -51,6 +51,31 @@ TEST(SimdMath, SigmoidAndTanhWithinEightUlps) {
   EXPECT_LE(worst_ulps(ctw::tanh_vec, [](double x) { return std::tanh(x); }, -1e-5, 1e-5), 8);
 }
 
+// erfc: the fit's own 2 ulps (1.2e-7), exp's 4, the polynomial's and the
+// division's few, and the float exponent -x^2 - 1.27 + p(t), whose
+// roundings move the result by up to about 2 x^2 ulps (an absolute error e in
+// the exponent is a relative error e in the result): within 2 x^2 + 16
+// ulps; measured 20 for |x| <= 3 (erfc down to 2e-5, where gelu's value still
+// matters; checked against 24) and 124 at |x| = 9 (erfc 4e-37); 2 - erfc for x < 0.
+TEST(SimdMath, ErfcWithinItsBounds) {
+  EXPECT_LE(worst_ulps(ctw::erfc_vec, [](double x) { return std::erfc(x); }, -3, 3), 24);
+  const double u = std::ldexp(1.0, -24);
+  for (int i = -9000; i <= 9000; i += 4) {
+    Vec<float> x;
+    for (int l = 0; l < 4; ++l) x[l] = static_cast<float>((i + l) / 1000.0);
+    const Vec<float> y = ctw::erfc_vec(x);
+    for (int l = 0; l < 4; ++l) {
+      const double xd = x[l], want = std::erfc(xd);
+      ASSERT_LE(std::fabs(y[l] - want), (2 * xd * xd + 16) * u * want) << "x=" << xd;
+    }
+  }
+  const Vec<float> e = ctw::erfc_vec(Vec<float>{std::nanf(""), INFINITY, -INFINITY, 0.f});
+  EXPECT_TRUE(std::isnan(e[0]));
+  EXPECT_EQ(e[1], 0.f);
+  EXPECT_EQ(e[2], 2.f);
+  EXPECT_EQ(e[3], 1.f);
+}
+
 TEST(SimdMath, SpecialValues) {
   const float inf = INFINITY;
   const Vec<float> x = {std::nanf(""), inf, -inf, 200.f};
