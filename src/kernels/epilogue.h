@@ -7,8 +7,8 @@
 //
 // float: the activations on vectors (simd/math.h), and the same vector code
 // on one lane for scalar values, so that a value gets the same result
-// whichever path of a kernel stores it; gelu calls erfc per lane. double:
-// the definitions themselves, per value.
+// whichever path of a kernel stores it. double: the definitions
+// themselves, per value.
 #pragma once
 
 #include <cmath>

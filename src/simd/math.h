@@ -1,6 +1,7 @@
 // Elementary functions on float vectors, for the output epilogue's
-// activations: exp and the functions built on it, within a few float ulps
-// (tests/cpp/simd holds them to the C library in double). Written with the
+// activations: exp and the functions built on it (expm1, sigmoid, tanh,
+// erfc), each within the ulps its comment states (tests/cpp/simd holds them
+// to the C library in double). Written with the
 // vector extensions of vec.h, so they run as SIMD128 in wasm and SSE
 // natively. NaN in gives NaN out; overflow gives Inf, underflow 0.
 #pragma once
