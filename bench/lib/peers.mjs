@@ -5,7 +5,8 @@
 // read-back of its output into a JS typed array); everything else (tensors,
 // filters, sessions, layout conversion) happens in prepare, outside it.
 // restore() gives the peer its process-wide state back (our thread count,
-// tfjs's backend), because peers that share a library take turns.
+// tfjs's backend), because peers that share a library take turns. A peer
+// that has no operator for a shape returns { unsupported: why } instead.
 //
 // Every output is checked against this library's one-call output on all
 // threads, so a fast peer that computes something else cannot pass.
@@ -23,11 +24,12 @@ import { pathToFileURL } from 'node:url';
 
 import * as lib from 'conv-transpose-wasm';
 import { buildConvTransposeModel, channelsLastToFirst, channelsFirstToLast } from '../onnx-model.mjs';
+import { liteRtModel } from './litert-run.mjs';
 import { count } from './shapes.mjs';
 
 const require = createRequire(import.meta.url);
 
-export const PEERS = ['ours', 'ours-1t', 'ours-into', 'ours-into-1t', 'ours-call', 'ours-call-1t', 'base', 'base-1t', 'tfjs-wasm', 'tfjs-cpu', 'ort'];
+export const PEERS = ['ours', 'ours-1t', 'ours-into', 'ours-into-1t', 'ours-call', 'ours-call-1t', 'base', 'base-1t', 'tfjs-wasm', 'tfjs-cpu', 'ort', 'litert', 'litert-run'];
 // Only with --baseline DIR (they are that build).
 export const BASELINE_PEERS = ['base', 'base-1t'];
 // --quick leaves these out unless --peers names them: without the two
@@ -43,6 +45,8 @@ export const PEER_LABEL = {
   'tfjs-wasm': 'tfjs-backend-wasm 4.22',
   'tfjs-cpu': 'tfjs cpu backend 4.22',
   ort: 'onnxruntime-web (wasm EP)',
+  litert: 'LiteRT.js (wasm, XNNPACK; full call: input tensor, run, output copied out)',
+  'litert-run': 'LiteRT.js (wasm, XNNPACK; run alone on a prepared input tensor)',
 };
 export const BASELINE_LABEL = {
   base: 'baseline build (--baseline; prepared, all threads)',
@@ -191,8 +195,30 @@ export async function makePeers(opts, env) {
     env.ort = ort;
     peers.ort = ortPeer(ort);
   }
+
+  if (opts.peers.includes('litert') || opts.peers.includes('litert-run')) {
+    // Only here: it installs the browser globals LiteRT.js needs in Node
+    // (litert-node.mjs), in this benchmark process.
+    const { loadLiteRtNode } = await import('./litert-node.mjs');
+    const lt = await loadLiteRtNode({ threads: opts.litertThreads });
+    env.litert = lt;
+    env.versions.litert = lt.version;
+    peers.litert = litertPeer(lt.litert, opts.litertThreads, false);
+    peers['litert-run'] = litertPeer(lt.litert, opts.litertThreads, true);
+  }
   return peers;
 }
+
+// LiteRT.js: one TRANSPOSE_CONV of a .tflite model built in memory (weights
+// and output shape as constants), on its CPU accelerator. The peer `litert`
+// times its full call (input tensor made, run, output copied out), the peer
+// `litert-run` its run alone; 3-D shapes have no TFLite operator.
+const litertPeer = (litert, threads, runOnly) => async (sh, d) => {
+  const m = await liteRtModel(litert, sh, d.f, threads);
+  if (m.unsupported) return { unsupported: m.unsupported };
+  if (!runOnly) return { isAsync: true, run: () => m.call(d.x), dispose: () => m.dispose() };
+  return { isAsync: true, run: () => m.runOnly(d.x), toNHWC: (t) => m.read(t), dispose: () => m.dispose() };
+};
 
 // tfjs on one backend: tf.conv2dTranspose / tf.conv3dTranspose, 1-D as 2-D
 // with H = 1.
