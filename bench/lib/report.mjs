@@ -7,30 +7,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { fmtGf, fmtGflop, fmtMs, fmtRatio } from './format.mjs';
 import { policyLines } from './measure.mjs';
 import { BASELINE_LABEL, PEER_LABEL, TOLERANCE } from './peers.mjs';
 
-export const log = (...a) => console.log(...a);
+export { fmtGf, fmtGflop, fmtMs, fmtRatio };
 
-export function fmtMs(ms) {
-  if (ms === null || ms === undefined || !isFinite(ms)) return '-';
-  if (ms >= 100) return ms.toFixed(0);
-  if (ms >= 10) return ms.toFixed(1);
-  if (ms >= 1) return ms.toFixed(2);
-  return ms.toFixed(3);
-}
-export function fmtRatio(r) {
-  if (r === null || r === undefined || !isFinite(r)) return '-';
-  return r >= 10 ? `${r.toFixed(0)}x` : `${r.toFixed(2)}x`;
-}
-export function fmtGflop(flops) {
-  const g = flops / 1e9;
-  return g >= 0.1 ? g.toFixed(2) : g.toPrecision(2);
-}
-export function fmtGf(g) {
-  if (g === null || g === undefined || !isFinite(g)) return '-';
-  return g >= 10 ? g.toFixed(1) : g.toFixed(2);
-}
+export const log = (...a) => console.log(...a);
 
 // Median of peer num over median of peer den in shape entry e (null unless
 // both were measured): e.g. one thread's into-array time over all threads'
