@@ -16,8 +16,7 @@
 // and the options { padding: SAME | VALID, stride_w, stride_h }. TensorFlow's
 // filters are [kh, kw, Cout, Cin]: they are transposed here. TFLite has no
 // 3-D transposed convolution and no dilation in this operator; 1-D runs as
-// 2-D with height 1. No bundler or Node module is needed: the browser bench
-// bundles this file too.
+// 2-D with height 1. No Node modules: the browser bench bundles this file.
 
 import * as flatbuffers from 'flatbuffers';
 

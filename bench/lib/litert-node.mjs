@@ -14,7 +14,8 @@
 //
 // Threads: LiteRT.js ships its threaded build only with relaxed SIMD, which
 // Node 20 enables with --experimental-wasm-relaxed-simd (on by default from
-// Node 22 / Chrome 114). Without it, the single-threaded SIMD build loads.
+// Node 22 / Chrome 114). Without it, its single-threaded build without
+// relaxed SIMD (litert_wasm_compat_internal.js) loads.
 
 import fs from 'node:fs';
 import os from 'node:os';
