@@ -2,9 +2,11 @@
 // tf.nn.conv_transpose for the same arguments (the ONNX writer is the
 // tests' helper, tests/js/helpers/onnx-model.js), and the layout helpers.
 
-import { createRequire } from 'node:module';
+// A CommonJS module imported as one (its exports object), so that the
+// browser benchmark's bundler takes it in as well.
+import onnxModel from '../tests/js/helpers/onnx-model.js';
 
-const { convTransposeModel } = createRequire(import.meta.url)('../tests/js/helpers/onnx-model.js');
+const { convTransposeModel } = onnxModel;
 
 /**
  * Pads and output_padding for ONNX ConvTranspose that reproduce

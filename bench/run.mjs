@@ -48,10 +48,19 @@
 //   ort           onnxruntime-web, wasm execution provider, 2 threads, SIMD,
 //                 one ConvTranspose node of an ONNX model built in memory
 //                 (bench/onnx-model.mjs), weights as an initializer
+//   litert        LiteRT.js (@litertjs/core), its CPU accelerator (XNNPACK in
+//                 wasm; the threaded relaxed-SIMD build: npm run bench passes
+//                 --experimental-wasm-relaxed-simd), 2 threads, one
+//                 TRANSPOSE_CONV of a .tflite model built in memory
+//                 (bench/tflite-model.mjs); 1-D as 2-D with H = 1, no 3-D.
+//                 Timed: the full call (input tensor made, run, output
+//                 copied out)
+//   litert-run    the same model, its run alone on an input tensor made once
 //
 // Timed region: one op call including the read-back of its output into a JS
 // typed array (our .data, tfjs dataSync(), ort `await session.run()` +
-// `await tensor.getData()`). Outside it: creating input tensors, preparing
+// `await tensor.getData()`, litert `new Tensor(x)` + `await run()` +
+// `toTypedArray()`; litert-run: `await run()` alone). Outside it: creating input tensors, preparing
 // filters / creating the ORT session, NHWC <-> NCHW conversion for ORT.
 //
 // Output check: every peer's output against this library's one-call output
@@ -97,6 +106,7 @@ function usage() {
   --json PATH          where to write the results (default bench/results/latest.json)
   --threads N          "all threads" for this library (default: os.availableParallelism())
   --ort-threads N      onnxruntime-web threads (default 2)
+  --litert-threads N   LiteRT.js threads (default 2)
   --time-ms N          target timed duration per cell (default 2000, quick 100; quick element-type and layout lines 40)
   --rounds N           the cells of a shape are timed in N interleaved rounds (default 8, quick 3)
   --warmup-ms N        minimum warm-up duration per cell (default 500, quick 40; quick element-type and layout lines 20)
@@ -132,6 +142,7 @@ function parseArgs(argv) {
     json: path.join(HERE, 'results', 'latest.json'),
     threads: null,
     ortThreads: 2,
+    litertThreads: 2,
     timeMs: null,
     warmupMs: null,
     ceiling: true,
@@ -163,6 +174,7 @@ function parseArgs(argv) {
       case '--json': o.json = path.resolve(take()); break;
       case '--threads': o.threads = parseInt(take(), 10); break;
       case '--ort-threads': o.ortThreads = parseInt(take(), 10); break;
+      case '--litert-threads': o.litertThreads = parseInt(take(), 10); break;
       case '--time-ms': o.timeMs = Number(take()); break;
       case '--warmup-ms': o.warmupMs = Number(take()); break;
       case '--no-ceiling': o.ceiling = false; break;
@@ -194,6 +206,7 @@ function parseArgs(argv) {
   o.models ??= !o.quick;
   if (o.threads !== null && !(o.threads >= 1)) throw new UsageError('--threads must be >= 1');
   if (!(o.ortThreads >= 1)) throw new UsageError('--ort-threads must be >= 1');
+  if (!(o.litertThreads >= 1)) throw new UsageError('--litert-threads must be >= 1');
   Object.assign(o, timingPolicy(o));
   return o;
 }
@@ -221,7 +234,7 @@ async function environment(opts) {
     libVersion: JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version,
     libPath: fileURLToPath(import.meta.resolve('conv-transpose-wasm')),
     hasPrepared: typeof lib.createConvTranspose === 'function',
-    versions: { tfjs: verOf('@tensorflow/tfjs'), tfjsWasm: verOf('@tensorflow/tfjs-backend-wasm'), onnxruntimeWeb: verOf('onnxruntime-web') },
+    versions: { tfjs: verOf('@tensorflow/tfjs'), tfjsWasm: verOf('@tensorflow/tfjs-backend-wasm'), onnxruntimeWeb: verOf('onnxruntime-web'), litert: verOf('@litertjs/core') },
   };
 }
 

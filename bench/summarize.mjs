@@ -27,16 +27,18 @@ const fmtG = (g) => (g === null ? '-' : g >= 10 ? g.toFixed(1) : g.toFixed(2));
 const ids = runs[0].shapes.map((s) => s.id);
 const cell = (run, id, peer) => run.shapes.find((s) => s.id === id)?.cells?.[peer];
 const measured = (c) => (c && c.status === 'measured' ? c : null);
-const peers = ['ours', 'ours-1t', 'ours-call', 'tfjs-wasm', 'tfjs-cpu', 'ort'];
 
 console.log(`${runs.length} runs: ${runs.map((r) => r.meta.date).join(', ')}`);
 console.log('');
-console.log('| shape | ours ms | ours GFLOP/s | 1 thread GFLOP/s | into-array ms | one-call ms | tfjs-wasm ms | tfjs cpu ms | onnxruntime-web ms | 2T / 1T | into-array 2T / 1T | vs tfjs-wasm | vs ort-web |');
-console.log('|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+console.log('| shape | ours ms | ours GFLOP/s | 1 thread GFLOP/s | into-array ms | one-call ms | tfjs-wasm ms | tfjs cpu ms | onnxruntime-web ms | litert ms | litert run ms | 2T / 1T | into-array 2T / 1T | vs tfjs-wasm | vs ort-web | vs litert | vs litert run |');
+console.log('|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
 for (const id of ids) {
   const flops = runs[0].shapes.find((s) => s.id === id).flops;
   const ms = (peer) => median(runs.map((r) => measured(cell(r, id, peer))?.medianMs));
   const failed = (peer) => runs.some((r) => cell(r, id, peer)?.checkOk === false);
+  // A peer with no operator for the shape (LiteRT on 3-D).
+  const na = (peer) => runs.some((r) => cell(r, id, peer)?.status === 'unsupported');
+  const litertMs = (peer) => (na(peer) ? 'n/a' : fmtMs(ms(peer)));
   // Ratios per run, then their median and range over the runs.
   const ratio = (peer, inverse = false) => {
     const rs = runs.map((r) => {
@@ -61,9 +63,10 @@ for (const id of ids) {
   };
   const oursMs = ms('ours');
   console.log(`| ${id} | ${fmtMs(oursMs)} | ${fmtG(oursMs ? flops / oursMs / 1e6 : null)} | ${fmtG(oneT)} | ${fmtMs(ms('ours-into'))} | ${fmtMs(ms('ours-call'))} | ` +
-    `${failed('tfjs-wasm') ? 'wrong output' : fmtMs(ms('tfjs-wasm'))} | ${fmtMs(ms('tfjs-cpu'))} | ${fmtMs(ms('ort'))} | ${scaling('ours', 'ours-1t')} | ` +
+    `${failed('tfjs-wasm') ? 'wrong output' : fmtMs(ms('tfjs-wasm'))} | ${fmtMs(ms('tfjs-cpu'))} | ${fmtMs(ms('ort'))} | ` +
+    `${litertMs('litert')} | ${litertMs('litert-run')} | ${scaling('ours', 'ours-1t')} | ` +
     `${scaling('ours-into', 'ours-into-1t')} | ` +
-    `${failed('tfjs-wasm') ? '-' : ratio('tfjs-wasm')} | ${ratio('ort')} |`);
+    `${failed('tfjs-wasm') ? '-' : ratio('tfjs-wasm')} | ${ratio('ort')} | ${ratio('litert')} | ${ratio('litert-run')} |`);
 }
 console.log('');
 console.log('Medians over the runs of each run\'s median ms; ratios (peer ms / ours ms, > 1: ours faster; 2T / 1T: one thread\'s ms over two threads\', with a fresh result array per call and, into-array, with one reused output array) as the median over the runs with the range seen.');

@@ -7,30 +7,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { fmtGf, fmtGflop, fmtMs, fmtRatio } from './format.mjs';
 import { policyLines } from './measure.mjs';
 import { BASELINE_LABEL, PEER_LABEL, TOLERANCE } from './peers.mjs';
 
-export const log = (...a) => console.log(...a);
+export { fmtGf, fmtGflop, fmtMs, fmtRatio };
 
-export function fmtMs(ms) {
-  if (ms === null || ms === undefined || !isFinite(ms)) return '-';
-  if (ms >= 100) return ms.toFixed(0);
-  if (ms >= 10) return ms.toFixed(1);
-  if (ms >= 1) return ms.toFixed(2);
-  return ms.toFixed(3);
-}
-export function fmtRatio(r) {
-  if (r === null || r === undefined || !isFinite(r)) return '-';
-  return r >= 10 ? `${r.toFixed(0)}x` : `${r.toFixed(2)}x`;
-}
-export function fmtGflop(flops) {
-  const g = flops / 1e9;
-  return g >= 0.1 ? g.toFixed(2) : g.toPrecision(2);
-}
-export function fmtGf(g) {
-  if (g === null || g === undefined || !isFinite(g)) return '-';
-  return g >= 10 ? g.toFixed(1) : g.toFixed(2);
-}
+export const log = (...a) => console.log(...a);
 
 // Median of peer num over median of peer den in shape entry e (null unless
 // both were measured): e.g. one thread's into-array time over all threads'
@@ -52,7 +35,7 @@ export function logHeader(opts, env) {
     ? ' — Liftoff off: wasm is optimized (TurboFan) before its first run'
     : ' — WARNING: Liftoff on; wasm runs baseline code until V8 tiers up. Run with `node --no-liftoff` for stable figures'}`);
   for (const l of policyLines(opts.policy, opts.quick)) log(l);
-  log(`- timed region: one op call including read-back of its output (ours: .data; tfjs: dataSync(); ort: await run() + await getData()). Input/session/filter preparation and NHWC<->NCHW conversion are outside it`);
+  log(`- timed region: one op call including read-back of its output (ours: .data; tfjs: dataSync(); ort: await run() + await getData(); litert: new Tensor(x) + await run() + toTypedArray(), litert-run: await run() alone). Input/session/filter preparation and NHWC<->NCHW conversion are outside it`);
   log(`- conv-transpose-wasm ${env.libVersion}: init() -> ${JSON.stringify(env.initResult)}; "all threads" = ${env.threads}; prepared form createConvTranspose: ${env.hasPrepared ? (opts.prepared ? 'yes' : 'yes, but off (--no-prepared): ours = one-call form') : 'NOT AVAILABLE (ours = one-call form)'}`);
   log(`- library loaded from ${path.relative(env.root, env.libPath)} (the built dist/; rebuild before benchmarking changes)`);
 }
@@ -65,6 +48,10 @@ export function logPeerSetup(opts, env) {
     log(`- baseline (--baseline): ${path.relative(process.cwd(), b.file) || b.file}${b.version ? `, version ${b.version}` : ''}: a second instance of the library; init() -> ${JSON.stringify(b.init)}${b.threads !== env.threads ? ` (NOT the ${env.threads} threads of ours)` : ''}; prepared form createConvTranspose: ${b.hasPrepared ? (opts.prepared ? 'yes' : 'yes, but off (--no-prepared): base = one-call form') : 'NOT AVAILABLE (base = one-call form)'}; base / base-1t are made and timed exactly as ours / ours-1t`);
   }
   if (env.ort) log(`- onnxruntime-web ${env.versions.onnxruntimeWeb}: wasm EP, env.wasm.numThreads = ${opts.ortThreads}, simd = true, graphOptimizationLevel 'all', opset 17`);
+  if (env.litert) {
+    const l = env.litert;
+    log(`- LiteRT.js ${l.version}: ${l.build} (${l.threaded ? 'threaded, relaxed SIMD' : `NOT threaded${l.relaxedSimd ? '' : ': no relaxed SIMD in this engine (node --experimental-wasm-relaxed-simd)'}`}), accelerator 'wasm' (XNNPACK), cpuOptions.numThreads = ${opts.litertThreads}; one TRANSPOSE_CONV, weights and output shape constant; 1-D as 2-D with H = 1, 3-D not in TFLite`);
+  }
   log(`- output check: max|diff| / max|ref| against ours (one-call, all threads), tolerance ${TOLERANCE}`);
   log(`- FLOPs = 2 * batch * prod(input spatial) * Cin * Cout * prod(kernel)`);
   log('');
@@ -89,6 +76,7 @@ export function resultsMeta(opts, env) {
     library: { version: env.libVersion, init: env.initResult, threads: env.threads, preparedForm: env.preparedAvailable },
     versions: env.versions,
     ortThreads: opts.ortThreads,
+    litertThreads: opts.litertThreads,
     peers: opts.peers,
     peerLabels: env.baseline ? { ...PEER_LABEL, ...BASELINE_LABEL } : PEER_LABEL,
     timedRegion: 'one op call including read-back of its output into a JS typed array; preparation and layout conversion outside',
@@ -133,6 +121,7 @@ const cellMs = (c) => {
   if (!c) return '-';
   if (c.status === 'skipped') return 'skipped (slow)';
   if (c.status === 'error') return 'error';
+  if (c.status === 'unsupported') return 'n/a';
   if (c.status !== 'measured') return '-';
   return fmtMs(c.medianMs) + (c.checkOk === false ? ' ✗' : '');
 };
@@ -140,6 +129,7 @@ const cellMs = (c) => {
 const cellCheck = (c) => {
   if (!c || c.status === 'skipped') return 'skipped';
   if (c.status === 'error') return 'error';
+  if (c.status === 'unsupported') return 'n/a';
   if (c.relError === undefined) return 'n/a';
   return `${c.checkOk ? 'ok' : 'FAILED'} ${c.relError.toExponential(0)}`;
 };
@@ -161,6 +151,8 @@ const COLUMNS = [
   ['tfjs-wasm ms', ['tfjs-wasm'], ms('tfjs-wasm')],
   ['tfjs-cpu ms', ['tfjs-cpu'], ms('tfjs-cpu')],
   ['ort-web ms', ['ort'], ms('ort')],
+  ['litert ms', ['litert'], ms('litert')],
+  ['litert run ms', ['litert-run'], ms('litert-run')],
   ['vs ours 1T', ['ours', 'ours-1t'], ratio('ours-1t', 'ours')],
   ['vs one-call', ['ours', 'ours-call'], ratio('ours-call', 'ours')],
   ['vs base', ['ours', 'base'], ratio('base', 'ours')],
@@ -168,6 +160,8 @@ const COLUMNS = [
   ['vs tfjs-wasm', ['ours', 'tfjs-wasm'], ratio('tfjs-wasm', 'ours')],
   ['vs tfjs-cpu', ['ours', 'tfjs-cpu'], ratio('tfjs-cpu', 'ours')],
   ['vs ort-web', ['ours', 'ort'], ratio('ort', 'ours')],
+  ['vs litert', ['ours', 'litert'], ratio('litert', 'ours')],
+  ['vs litert run', ['ours', 'litert-run'], ratio('litert-run', 'ours')],
 ];
 
 function resultColumns(peers) {

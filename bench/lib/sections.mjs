@@ -79,6 +79,12 @@ export async function shapeSection(sh, opts, env, peers, cpu) {
       const ts = now();
       const h = await peers[p](sh, d);
       cell.setupMs = now() - ts;
+      if (h.unsupported) {
+        cell.status = 'unsupported';
+        cell.note = h.unsupported;
+        logPeer(p, `not run: ${h.unsupported}`);
+        continue;
+      }
       // Before each of its slices a peer gets its global state back (our
       // thread count, tfjs's backend) and one untimed run (pool threads
       // started, tfjs tensors moved to the backend).

@@ -7,7 +7,7 @@
 // filters [k..., Cout, Cin]. The same k and s on every spatial dimension.
 
 import { mulberry32 } from './measure.mjs';
-import { fmtGflop } from './report.mjs';
+import { fmtGflop } from './format.mjs';
 
 export const SHAPES = [
   { id: 'S1', input: [1, 4, 4, 512], output: [1, 8, 8, 256], k: 5, s: 2, padding: 'SAME',
