@@ -84,6 +84,7 @@ import { BASELINE_PEERS, makePeers, PEERS, QUICK_OMITS } from './lib/peers.mjs';
 import { logHeader, logPeerSetup, logResults, resultsMeta, writeJson } from './lib/report.mjs';
 import { calibrateCpu, ceilingLines, dtypeLines, fixedCostLines, shapeSection, variantLines } from './lib/sections.mjs';
 import { listShapes, shapeById, SHAPES } from './lib/shapes.mjs';
+import { layersSection } from './lib/layers.mjs';
 import { modelsSection } from './lib/models.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -112,6 +113,7 @@ function usage() {
   --warmup-ms N        minimum warm-up duration per cell (default 500, quick 40; quick element-type and layout lines 20)
   --no-ceiling         skip the matrix-multiply ceiling line(s)
   --no-dtypes          skip the float64/float16/bfloat16 and layout/dilation sections (ours only)
+  --no-layers          skip the decoder layers section (fused epilogue, groups; bench/lib/layers.mjs)
   --no-models          skip the tfjs models section (bench/lib/models.mjs; alone: node bench/lib/models.mjs)
   --models             run the models section in a --quick run too (quick leaves it out: tfjs cpu needs seconds a predict at batch 8)
   --cpu-skip-s N       skip tfjs-cpu where one run is estimated over N s (default: quick 0.5, full never)
@@ -147,6 +149,7 @@ function parseArgs(argv) {
     warmupMs: null,
     ceiling: true,
     dtypes: true,
+    layers: true,
     models: null,
     prepared: true,
     cpuSkipS: null,
@@ -180,6 +183,7 @@ function parseArgs(argv) {
       case '--no-ceiling': o.ceiling = false; break;
       case '--no-dtypes': o.dtypes = false; break;
       case '--no-models': o.models = false; break;
+      case '--no-layers': o.layers = false; break;
       case '--models': o.models = true; break;
       case '--no-prepared': o.prepared = false; break;
       case '--cpu-skip-s': o.cpuSkipS = Number(take()); break;
@@ -257,6 +261,10 @@ async function main() {
   if (opts.dtypes && ours) results.variants = await variantLines(opts, env);
   if (ours) results.fixedCost = await fixedCostLines(opts, env);
   if (opts.ceiling) results.ceiling = await ceilingLines(opts, env);
+  if (opts.layers && ours) {
+    results.layers = await layersSection({ policy: opts.policy, threads: env.threads, ort: env.ort ?? null,
+      litert: env.litert?.litert ?? null, litertThreads: opts.litertThreads });
+  }
   if (opts.models) results.models = await modelsSection(opts);
 
   const markdown = logResults(results, opts);

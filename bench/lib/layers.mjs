@@ -4,7 +4,9 @@
 //    with bias + sigmoid fused into the kernels' stores, and plain followed
 //    by a separate pass over the output for bias + relu (what a caller
 //    without the fused form does), against onnxruntime-web's ConvTranspose
-//    with its bias input B (and a Relu node after it);
+//    with its bias input B (and a Relu node after it) and LiteRT.js's
+//    TRANSPOSE_CONV with its bias input (full call: input tensor made, run,
+//    output copied out);
 //  - groups: a 4-group layer and a depthwise one (groups = channels)
 //    against onnxruntime-web's ConvTranspose with `group`.
 //
@@ -15,6 +17,7 @@
 
 import * as lib from 'conv-transpose-wasm';
 import { buildConvTransposeModel, channelsLastToFirst, channelsFirstToLast } from '../onnx-model.mjs';
+import { liteRtModel } from './litert-run.mjs';
 import { measureInterleaved } from './measure.mjs';
 import { fmtMs, fmtRatio, log } from './report.mjs';
 import { count, randomData } from './shapes.mjs';
@@ -40,7 +43,8 @@ function layerInfo(l) {
   const kernel = spatial.map(() => l.k);
   const filterShape = [...kernel, cout / l.groups, cin];
   const macs = count(l.input.slice(0, -1)) * count(kernel) * cin * (cout / l.groups);
-  return { ...l, spatial, outSpatial: l.output.slice(1, -1), cin, cout, kernel, filterShape, flops: 2 * macs };
+  return { ...l, spatial, outSpatial: l.output.slice(1, -1), cin, cout, kernel, filterShape, flops: 2 * macs,
+    strides: kernel.map(() => l.s), dilations: kernel.map(() => 1) };
 }
 
 // A separate pass over an NHWC output: y = max(y + bias[c], 0).
@@ -76,10 +80,11 @@ function maxRelError(out, ref) {
 
 /**
  * The section: one table for the epilogue layers, one for the grouped
- * layers. opts: { policy, threads, ort (the onnxruntime-web module or null) }.
+ * layers. opts: { policy, threads, ort (the onnxruntime-web module or
+ * null), litert (the @litertjs/core module, loaded, or null), litertThreads }.
  */
 export async function layersSection(opts) {
-  const { policy, threads, ort } = opts;
+  const { policy, threads, ort, litert } = opts;
   await lib.init({ numThreads: threads });
   const epilogueRows = [];
   const groupRows = [];
@@ -108,8 +113,17 @@ export async function layersSection(opts) {
       handles.push({ key, isAsync: true, run: async () => (await (await session.run(feeds)).Y.getData()),
         nhwc: (y) => channelsFirstToLast(y, l.input[0], l.outSpatial, l.cout) });
     };
+    const models = [];
+    if (l.groups === 1 && litert) {
+      const m = await liteRtModel(litert, l, f, opts.litertThreads ?? threads, bias);
+      if (!m.unsupported) {
+        models.push(m);
+        handles.push({ key: 'litert bias', isAsync: true, run: () => m.call(x) });
+      }
+    }
     if (l.groups === 1) {
       ours('plain', {});
+      ours('fused bias', { bias });
       ours('fused relu', { bias, activation: 'relu' });
       ours('fused sigmoid', { bias, activation: 'sigmoid' });
       ours('plain + pass', {}, (y) => biasReluPass(y, bias));
@@ -119,14 +133,19 @@ export async function layersSection(opts) {
       ours('ours', { bias });
       await ortHandle('ort', bias, null);
     }
-    // Outputs checked against ours before timing.
-    const want = handles.find((h) => h.key === (l.groups === 1 ? 'fused relu' : 'ours'));
-    const ref = await want.run();
+    // Outputs checked before timing: each against ours with the same epilogue.
+    const refs = {};
+    for (const key of ['fused relu', 'fused bias', 'ours']) {
+      const h = handles.find((k) => k.key === key);
+      if (h) refs[key] = h.run();
+    }
+    const sameAs = { 'plain + pass': 'fused relu', 'ort bias+relu': 'fused relu', 'ort bias': 'fused bias', 'litert bias': 'fused bias', ort: 'ours' };
     const errors = {};
     for (const h of handles) {
-      const y = h.isAsync ? h.nhwc(await h.run()) : h.run();
-      const expect = h.key === 'plain' || h.key === 'fused sigmoid' || h.key === 'ort bias' ? null : ref;
-      if (expect) errors[h.key] = maxRelError(y, expect);
+      const want = refs[sameAs[h.key]];
+      if (!want) continue;
+      const out = h.isAsync ? await h.run() : h.run();
+      errors[h.key] = maxRelError(h.nhwc ? h.nhwc(out) : out, want);
     }
     const measured = await measureInterleaved(handles, policy);
     const ms = {};
@@ -137,17 +156,20 @@ export async function layersSection(opts) {
     }
     for (const op of ops) op.dispose();
     for (const s of sessions) await s.release();
+    for (const m of models) m.dispose();
     (l.groups === 1 ? epilogueRows : groupRows).push({ l, ms, errors });
   }
 
   log('');
   log(`## Fused epilogue (prepared form, ${threads} threads, float32): median ms`);
   log('');
-  log('| layer | plain | fused bias+relu | fused bias+sigmoid | plain + separate bias+relu pass | fused cost (relu / sigmoid) | ort bias | ort bias+Relu | ort bias+Relu / ours fused relu |');
-  log('|---|--:|--:|--:|--:|--:|--:|--:|--:|');
+  log('| layer | plain | fused bias | fused bias+relu | fused bias+sigmoid | plain + separate bias+relu pass | fused cost (bias / relu / sigmoid) | ort bias | ort bias+Relu | litert bias | ort bias / ours bias | ort bias+Relu / ours relu | litert bias / ours bias |');
+  log('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const { l, ms } of epilogueRows) {
     const cost = (k) => `${((ms[k] / ms.plain - 1) * 100).toFixed(1)}%`;
-    log(`| ${l.id} x${JSON.stringify(l.input)} k${l.k} s${l.s} -> ${l.cout} | ${fmtMs(ms.plain)} | ${fmtMs(ms['fused relu'])} | ${fmtMs(ms['fused sigmoid'])} | ${fmtMs(ms['plain + pass'])} | ${cost('fused relu')} / ${cost('fused sigmoid')} | ${ms['ort bias'] ? fmtMs(ms['ort bias']) : '-'} | ${ms['ort bias+relu'] ? fmtMs(ms['ort bias+relu']) : '-'} | ${ms['ort bias+relu'] ? fmtRatio(ms['ort bias+relu'] / ms['fused relu']) : '-'} |`);
+    const cell = (k) => (ms[k] ? fmtMs(ms[k]) : '-');
+    const ratio = (k, ref) => (ms[k] ? fmtRatio(ms[k] / ms[ref]) : '-');
+    log(`| ${l.id} x${JSON.stringify(l.input)} k${l.k} s${l.s} -> ${l.cout} | ${cell('plain')} | ${cell('fused bias')} | ${cell('fused relu')} | ${cell('fused sigmoid')} | ${cell('plain + pass')} | ${cost('fused bias')} / ${cost('fused relu')} / ${cost('fused sigmoid')} | ${cell('ort bias')} | ${cell('ort bias+relu')} | ${cell('litert bias')} | ${ratio('ort bias', 'fused bias')} | ${ratio('ort bias+relu', 'fused relu')} | ${ratio('litert bias', 'fused bias')} |`);
   }
   log('');
   log(`## Grouped layers with bias (prepared form, ${threads} threads, float32): median ms`);
@@ -161,6 +183,6 @@ export async function layersSection(opts) {
   }
   log('');
   const worst = Math.max(...[...epilogueRows, ...groupRows].flatMap((r) => Object.values(r.errors)));
-  log(`Output check: every peer against ours (fused relu, or bias for the grouped layers), max |diff| / max |ours| = ${worst.toExponential(1)}`);
+  log(`Output check: every peer against ours with the same bias and activation, max |diff| / max |ours| = ${worst.toExponential(1)}`);
   return { epilogueRows, groupRows };
 }

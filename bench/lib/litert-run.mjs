@@ -16,8 +16,8 @@ export const liteRtArgsOf = (sh) => tfliteArgs({
 });
 
 /**
- * A compiled model of shape sh with filters f (TensorFlow layout) on
- * `threads` threads, or { unsupported } (see liteRtArgsOf). Two ways to
+ * A compiled model of shape sh with filters f (TensorFlow layout) and an
+ * optional bias on `threads` threads, or { unsupported } (see liteRtArgsOf). Two ways to
  * call it:
  *   call(x): LiteRT's full call as an application makes it: make the input
  *            tensor from x, run, copy the output into a Float32Array, free
@@ -27,11 +27,11 @@ export const liteRtArgsOf = (sh) => tfliteArgs({
  *            dispose(): what remains is LiteRT's run alone.
  * read(tensor) copies runOnly's output out (for the output check).
  */
-export async function liteRtModel(litert, sh, f, threads) {
+export async function liteRtModel(litert, sh, f, threads, bias = null) {
   const args = liteRtArgsOf(sh);
   if (args.unsupported) return args;
   const inputShape = [args.batch, args.inH, args.inW, args.cin];
-  const model = await litert.loadAndCompile(buildTransposeConvModel(args, f), {
+  const model = await litert.loadAndCompile(buildTransposeConvModel(args, f, bias), {
     accelerator: 'wasm',
     cpuOptions: { numThreads: threads },
   });
