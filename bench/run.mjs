@@ -26,6 +26,9 @@
 //                 work without allocating the result; not in the ratios
 //   ours-into-1t  the same on 1 thread: with ours-into, the thread scaling of
 //                 the call without the cost of a fresh result array
+//   ours-resident the prepared form, all threads, its input and output tensors
+//                 in wasm memory (createWasmTensor): no copy in or out; the
+//                 column "copies saved" is ours-into / ours-resident
 //   ours-call     this library, all threads, one-call form convTranspose()
 //   ours-call-1t  the one-call form on 1 thread
 //   base          only with --baseline DIR, where DIR is the dist/ folder of

@@ -41,12 +41,13 @@ export function checkOutput(cell, h, output, ref) {
 }
 
 // The peers a build of this library makes (ours, or the baseline's): its
-// prepared form, on `threads` threads, into a fresh result array per call or
-// (into) one reused output array (run(x, shape, { output })); or its one-call
-// form. Each sets its thread count when prepared and again before each slice
+// prepared form, on `threads` threads, into a fresh result array per call,
+// (into) one reused output array (run(x, shape, { output })) or (resident)
+// tensors in wasm memory (createWasmTensor: no copy in or out); or its
+// one-call form. Each sets its thread count when prepared and again before each slice
 // (restore), since the peers of one build share its thread pool.
 export function libraryPeers(l, prepared, opts) {
-  const preparedPeer = (threads, into = false) => async (sh, d) => {
+  const preparedPeer = (threads, into = false, resident = false) => async (sh, d) => {
     await l.init({ numThreads: threads });
     const x = { data: d.x, shape: sh.input };
     if (!prepared) {
@@ -60,6 +61,18 @@ export function libraryPeers(l, prepared, opts) {
     const op = l.createConvTranspose({ data: d.f, shape: sh.filterShape }, {
       strides: sh.strides, padding: sh.padding, dataFormat: null, dilations: null,
     });
+    if (resident) {
+      const xt = l.createWasmTensor(sh.input);
+      const yt = l.createWasmTensor(sh.output);
+      xt.data.set(d.x);
+      return {
+        run: () => op.run(xt, sh.output, { output: yt }).data,
+        output: () => yt.data.slice(),
+        dispose: () => { op.dispose(); xt.dispose(); yt.dispose(); },
+        restore: () => l.init({ numThreads: threads }),
+        kernel: op.kernel,
+      };
+    }
     const runOptions = into ? { output: new Float32Array(count(sh.output)) } : undefined;
     return { run: () => op.run(x, sh.output, runOptions).data, dispose: () => op.dispose(), restore: () => l.init({ numThreads: threads }), kernel: op.kernel };
   };

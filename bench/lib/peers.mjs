@@ -31,7 +31,7 @@ export { checkOutput, relError, TOLERANCE };
 
 const require = createRequire(import.meta.url);
 
-export const PEERS = ['ours', 'ours-1t', 'ours-into', 'ours-into-1t', 'ours-call', 'ours-call-1t', 'base', 'base-1t', 'tfjs-wasm', 'tfjs-cpu', 'ort', 'litert', 'litert-run'];
+export const PEERS = ['ours', 'ours-1t', 'ours-into', 'ours-into-1t', 'ours-resident', 'ours-call', 'ours-call-1t', 'base', 'base-1t', 'tfjs-wasm', 'tfjs-cpu', 'ort', 'litert', 'litert-run'];
 // Only with --baseline DIR (they are that build).
 export const BASELINE_PEERS = ['base', 'base-1t'];
 // --quick leaves these out unless --peers names them: without the two
@@ -42,6 +42,7 @@ export const PEER_LABEL = {
   'ours-1t': 'ours (prepared, 1 thread)',
   'ours-into': 'ours (prepared, all threads, into a reused output array)',
   'ours-into-1t': 'ours (prepared, 1 thread, into a reused output array)',
+  'ours-resident': 'ours (prepared, all threads, input and output tensors in wasm memory: no copies)',
   'ours-call': 'ours (one-call, all threads)',
   'ours-call-1t': 'ours (one-call, 1 thread)',
   'tfjs-wasm': 'tfjs-backend-wasm 4.22',
@@ -103,6 +104,7 @@ export async function makePeers(opts, env) {
   peers['ours-1t'] = ours.preparedPeer(1);
   if (prepared) peers['ours-into'] = ours.preparedPeer(env.threads, true);
   if (prepared) peers['ours-into-1t'] = ours.preparedPeer(1, true);
+  if (prepared && typeof lib.createWasmTensor === 'function') peers['ours-resident'] = ours.preparedPeer(env.threads, false, true);
   peers['ours-call'] = ours.callPeer(env.threads);
   peers['ours-call-1t'] = ours.callPeer(1);
 

@@ -145,6 +145,8 @@ const COLUMNS = [
   ['ours 1T GFLOP/s', ['ours-1t'], gf('ours-1t')],
   ['ours into-array ms', ['ours-into'], ms('ours-into')],
   ['into-array 2T/1T', ['ours-into', 'ours-into-1t'], ratio('ours-into-1t', 'ours-into')],
+  ['ours resident ms', ['ours-resident'], ms('ours-resident')],
+  ['copies saved', ['ours-into', 'ours-resident'], ratio('ours-into', 'ours-resident')],
   ['ours one-call ms', ['ours-call'], ms('ours-call')],
   ['ours one-call 1T ms', ['ours-call-1t'], ms('ours-call-1t')],
   ['base ms', ['base'], ms('base')],

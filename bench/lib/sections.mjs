@@ -113,7 +113,8 @@ export async function shapeSection(sh, opts, env, peers, cpu) {
       if (h.kernel) cell.kernel = h.kernel;
       if (h.note) cell.note = h.note;
       if (h.info) cell.info = h.info;
-      checkOutput(cell, h, m.output, ref);
+      // A peer whose output lives in wasm memory reads it afresh (memory may have grown since).
+      checkOutput(cell, h, h.output ? h.output() : m.output, ref);
       if (p === 'tfjs-cpu' && sh.flops >= 1e7) cpu.gflops = Math.min(cpu.gflops, cell.gflops);
       logCell(p, cell);
     } catch (e) {
