@@ -110,17 +110,5 @@ export function channelsFirstToLast(data, batch, spatial, c) {
  * initializer (used for the matrix-multiply ceiling line).
  */
 export function buildMatMulModel(m, k, n, b) {
-  const node = new Writer().string(1, 'a').string(1, 'b').string(2, 'c').string(3, 'matmul').string(4, 'MatMul');
-  const graph = new Writer()
-    .message(1, node)
-    .string(2, 'matmul_bench')
-    .message(5, tensorProto('b', [k, n], b))
-    .message(11, valueInfo('a', [m, k]))
-    .message(12, valueInfo('c', [m, n]));
-  return new Writer()
-    .int(1, 8)
-    .string(2, 'conv-transpose-wasm-bench')
-    .message(7, graph)
-    .message(8, new Writer().string(1, '').int(2, 17))
-    .finish();
+  return onnxModel.matMulModel(m, k, n, b);
 }

@@ -114,4 +114,20 @@ function convTransposeModel({ xRank, w, wShape, b, attrs, activation }) {
     .finish();
 }
 
-module.exports = { convTransposeModel };
+/**
+ * A model with one MatMul node, c = MatMul(a, b), b [k, n] an initializer,
+ * a [m, k] (the benchmark's matrix-multiply ceiling line).
+ */
+function matMulModel(m, k, n, b) {
+  const node = new Writer().string(1, 'a').string(1, 'b').string(2, 'c').string(3, 'matmul').string(4, 'MatMul');
+  const graph = new Writer().message(1, node).string(2, 'matmul').message(5, initializer('b', [k, n], b))
+    .message(11, valueInfo('a', [m, k])).message(12, valueInfo('c', [m, n]));
+  return new Writer()
+    .int(1, 8) // ir_version
+    .string(2, 'conv-transpose-wasm-tests')
+    .message(7, graph)
+    .message(8, new Writer().string(1, '').int(2, 17)) // opset_import: ai.onnx 17
+    .finish();
+}
+
+module.exports = { convTransposeModel, matMulModel };
