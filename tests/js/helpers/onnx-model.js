@@ -87,6 +87,16 @@ function valueInfo(name, dims) {
   return new Writer().string(1, name).message(2, new Writer().message(1, tensorType));
 }
 
+// A ModelProto around `graph`: IR version 8, opset ai.onnx 17.
+function modelOf(graph) {
+  return new Writer()
+    .int(1, 8) // ir_version
+    .string(2, 'conv-transpose-wasm-tests')
+    .message(7, graph)
+    .message(8, new Writer().string(1, '').int(2, 17)) // opset_import: ai.onnx 17
+    .finish();
+}
+
 /**
  * A model with one ConvTranspose node, Y = ConvTranspose(X, W[, B]), W and
  * B as initializers, opset 17, and then an activation node (an ONNX op
@@ -106,12 +116,7 @@ function convTransposeModel({ xRank, w, wShape, b, attrs, activation }) {
   graph.string(2, 'conv_transpose').message(5, initializer('W', wShape, w));
   if (b) graph.message(5, initializer('B', [b.length], b));
   graph.message(11, valueInfo('X', new Array(xRank).fill(null))).message(12, valueInfo('Y', new Array(xRank).fill(null)));
-  return new Writer()
-    .int(1, 8) // ir_version
-    .string(2, 'conv-transpose-wasm-tests')
-    .message(7, graph)
-    .message(8, new Writer().string(1, '').int(2, 17)) // opset_import: ai.onnx 17
-    .finish();
+  return modelOf(graph);
 }
 
 /**
@@ -122,12 +127,7 @@ function matMulModel(m, k, n, b) {
   const node = new Writer().string(1, 'a').string(1, 'b').string(2, 'c').string(3, 'matmul').string(4, 'MatMul');
   const graph = new Writer().message(1, node).string(2, 'matmul').message(5, initializer('b', [k, n], b))
     .message(11, valueInfo('a', [m, k])).message(12, valueInfo('c', [m, n]));
-  return new Writer()
-    .int(1, 8) // ir_version
-    .string(2, 'conv-transpose-wasm-tests')
-    .message(7, graph)
-    .message(8, new Writer().string(1, '').int(2, 17)) // opset_import: ai.onnx 17
-    .finish();
+  return modelOf(graph);
 }
 
 module.exports = { convTransposeModel, matMulModel };
