@@ -56,12 +56,23 @@ struct PixelRows {
   using Compute = T;
   using Job = PixelJob<T>;
   template <int CO, DType D>
-  static void phase_row(const Job& job, const RowSegment& seg, const Phase& ph, const PhaseRow& row, RowTap* taps);
+  static void phase_row(const Job& job, const RowSegment& seg, const Phase& ph, const PhaseRow& row, RowTap* taps) {
+    // The epilogue's test taken once per row, so that the stores of a plan
+    // without one are the plain stores.
+    if (job.epilogue.identity()) {
+      phase_row_as<CO, D, false>(job, seg, ph, row, taps);
+    } else {
+      phase_row_as<CO, D, true>(job, seg, ph, row, taps);
+    }
+  }
+  template <int CO, DType D, bool kEpilogue>
+  static void phase_row_as(const Job& job, const RowSegment& seg, const Phase& ph, const PhaseRow& row, RowTap* taps);
 };
 
 template <typename T>
-template <int CO, DType D>
-void PixelRows<T>::phase_row(const Job& job, const RowSegment& seg, const Phase& ph, const PhaseRow& row, RowTap* taps) {
+template <int CO, DType D, bool kEpilogue>
+void PixelRows<T>::phase_row_as(const Job& job, const RowSegment& seg, const Phase& ph, const PhaseRow& row,
+                                RowTap* taps) {
   typedef typename Vec16<T>::mask M;
   typedef typename Vec16<T>::lane_int I;
   constexpr int L = Vec16<T>::kLanes;
@@ -101,7 +112,7 @@ void PixelRows<T>::phase_row(const Job& job, const RowSegment& seg, const Phase&
       }
     }
     const int64_t valid = std::min<int64_t>(PX, end - j0);
-    const bool epilogue = !job.epilogue.identity();
+    constexpr bool epilogue = kEpilogue;
     if (valid == PX) {
       // Each vector's lanes are consecutive phase pixels, pixel_step apart in the output.
       unroll<PV>([&](auto v) {
