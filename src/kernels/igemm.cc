@@ -169,31 +169,32 @@ void run_item(void* context, size_t item_index, int thread_index) {
 
   // The item's values are final: the epilogue, then (16-bit outputs) the
   // rounding, block by block while the item's rows are in cache.
+  // The item's channels of one group are consecutive (only a group's last
+  // block can be partial), in the output and in a 16-bit output's tile:
+  // one span per group and pixel.
   const bool epilogue = !job.epilogue.identity();
-  if (job.output16) {
-    if constexpr (std::is_same<T, float>::value) {  // 16-bit outputs are computed in float32
-      const size_t cs = p.channels_first ? static_cast<size_t>(out_plane) : 1;
-      for (int64_t local = 0; local < pixels; ++local) {
-        float* src = acc_tile + local * tile_stride;
-        uint16_t* dst = job.output16 + offsets[local];
-        for (int64_t nb = block_begin; nb < block_end; ++nb, src += NR) {
-          const ChannelBlock cb = channel_block<T>(p, nb);
-          if (epilogue) job.epilogue.channels(src, cb.nr, cb.first_channel, 1);
+  if (!job.output16 && !epilogue) return;
+  for (int64_t nb = block_begin; nb < block_end;) {
+    const int64_t first_block = nb;
+    const ChannelBlock first = channel_block<T>(p, nb);
+    ChannelBlock last = first;
+    while (++nb < block_end && channel_block<T>(p, nb).group == first.group) last = channel_block<T>(p, nb);
+    const int64_t count = last.first_channel + last.nr - first.first_channel;
+    if (job.output16) {
+      if constexpr (std::is_same<T, float>::value) {  // 16-bit outputs are computed in float32
+        const size_t cs = p.channels_first ? static_cast<size_t>(out_plane) : 1;
+        for (int64_t local = 0; local < pixels; ++local) {
+          float* src = acc_tile + local * tile_stride + (first_block - block_begin) * NR;
+          uint16_t* dst = job.output16 + offsets[local] + first.first_channel * cs;
+          if (epilogue) job.epilogue.channels(src, count, first.first_channel, 1);
           if (cs == 1) {
-            float_to_16bit_span(src, dst + cb.first_channel, cb.nr, job.half);
+            float_to_16bit_span(src, dst, count, job.half);
           } else {
-            for (int c = 0; c < cb.nr; ++c) dst[(cb.first_channel + c) * cs] = float_to_16bit(src[c], job.half);
+            for (int64_t c = 0; c < count; ++c) dst[c * cs] = float_to_16bit(src[c], job.half);
           }
         }
       }
-    }
-  } else if (epilogue) {
-    // The item's channels of one group are consecutive: one span per group and pixel.
-    for (int64_t nb = block_begin; nb < block_end;) {
-      const ChannelBlock first = channel_block<T>(p, nb);
-      ChannelBlock last = first;
-      while (++nb < block_end && channel_block<T>(p, nb).group == first.group) last = channel_block<T>(p, nb);
-      const int64_t count = last.first_channel + last.nr - first.first_channel;
+    } else {
       for (int64_t local = 0; local < pixels; ++local) {
         job.epilogue.channels(rows[local] + first.first_channel * channel_stride, count, first.first_channel,
                               channel_stride);
