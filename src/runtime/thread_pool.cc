@@ -17,6 +17,11 @@ constexpr int kClockEvery = 1024;
 
 ThreadPool::ThreadPool(int threads) {
   for (int i = 1; i < threads; ++i) workers_.emplace_back(&ThreadPool::worker_main, this, i);
+  // Returns once every worker runs: a thread's start (in wasm, its
+  // thread-local storage, allocated in the worker) then lies inside the
+  // constructor, not in whatever call happens to follow it, so the memory
+  // a loaded module holds is the same whenever it is looked at.
+  while (started_.load(std::memory_order_acquire) < static_cast<int>(workers_.size())) std::this_thread::yield();
 }
 
 ThreadPool::~ThreadPool() {
@@ -48,6 +53,7 @@ bool ThreadPool::enter(uint64_t generation) {
 }
 
 void ThreadPool::worker_main(int thread_index) {
+  started_.fetch_add(1, std::memory_order_release);
   uint64_t seen = 0;
   auto moved_on = [&] { return generation_of(state_.load(std::memory_order_acquire)) != seen; };
   for (;;) {

@@ -83,6 +83,7 @@ class ThreadPool {
   std::condition_variable wake_;
   std::atomic<uint64_t> state_{kClosed};  // generation 0, closed, nobody inside
   std::atomic<int> sleeping_workers_{0};
+  std::atomic<int> started_{0};  // workers that have entered worker_main
   std::atomic<bool> stopping_{false};
   // The current loop: written by the caller while the loop is closed and
   // empty, read by workers only between enter() and leaving.
