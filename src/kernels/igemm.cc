@@ -178,7 +178,11 @@ void run_item(void* context, size_t item_index, int thread_index) {
     const int64_t first_block = nb;
     const ChannelBlock first = channel_block<T>(p, nb);
     ChannelBlock last = first;
-    while (++nb < block_end && channel_block<T>(p, nb).group == first.group) last = channel_block<T>(p, nb);
+    while (++nb < block_end) {
+      const ChannelBlock next = channel_block<T>(p, nb);
+      if (next.group != first.group) break;
+      last = next;
+    }
     const int64_t count = last.first_channel + last.nr - first.first_channel;
     if (job.output16) {
       if constexpr (std::is_same<T, float>::value) {  // 16-bit outputs are computed in float32

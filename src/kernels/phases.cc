@@ -66,10 +66,7 @@ void zero_output(const ConvTransposePlan& plan, void* output, const void* bias) 
     with_output_dtype(plan.dtype, [&](auto d) {
       constexpr DType D = decltype(d)::value;
       if constexpr (kComputesOutput<T, D>) {
-        const int64_t plane = plan.output_spatial(), cout = plan.output_channels;
-        for (int64_t i = 0; i < plan.output_elements; ++i) {
-          store_output<D>(output, i, value[plan.channels_first ? (i / plane) % cout : i % cout]);
-        }
+        for (int64_t i = 0; i < plan.output_elements; ++i) store_output<D>(output, i, value[plan.output_channel_of(i)]);
       }
     });
   });

@@ -76,10 +76,8 @@ void conv_transpose_reference(const ConvTransposePlan& p, const void* input, con
                   acc[tensor_index(p, p.output_size, cout, n, od, oh, ow, co)] += sum;
                 }
               }
-  const int64_t plane = p.output_spatial();
   for (int64_t i = 0; i < p.output_elements; ++i) {
-    const int64_t co = p.channels_first ? (i / plane) % cout : i % cout;
-    const double sum = p.epilogue.bias ? acc[i] + bias[co] : acc[i];
+    const double sum = p.epilogue.bias ? acc[i] + bias[p.output_channel_of(i)] : acc[i];
     store_from_double(p.dtype, output, i, activate(p.epilogue, sum));
   }
 }

@@ -105,6 +105,10 @@ struct ConvTransposePlan {
   int64_t input_spatial() const { return input_size[0] * input_size[1] * input_size[2]; }
   int64_t output_spatial() const { return output_size[0] * output_size[1] * output_size[2]; }
   int64_t filter_spatial() const { return filter_size[0] * filter_size[1] * filter_size[2]; }
+  // The channel of output element `index` (flat, in the plan's layout).
+  int64_t output_channel_of(int64_t index) const {
+    return channels_first ? index / output_spatial() % output_channels : index % output_channels;
+  }
   int64_t group_input_channels() const { return input_channels / groups; }
   int64_t group_output_channels() const { return output_channels / groups; }
 };

@@ -550,11 +550,6 @@ bool small_enough(const ConvTransposePlan& p) {
          taps <= kMaxElements && ctw::one_call_bytes(p, 2).total() <= kMaxScratchBytes;
 }
 
-// Output element i's channel.
-int64_t channel_of(const ConvTransposePlan& p, int64_t i) {
-  return p.channels_first ? (i / std::max<int64_t>(1, p.output_spatial())) % p.output_channels : i % p.output_channels;
-}
-
 void run_and_compare(const Decoded& d, const ConvTransposePlan& plan) {
   const ConvTransposeArgs& a = d.args;
   const DType t = plan.dtype;
@@ -633,7 +628,7 @@ void run_and_compare(const Decoded& d, const ConvTransposePlan& plan) {
     sum.resize(abs_sum.size());
     ctw::conv_transpose_reference(plan64, ax.data(), aw.data(), sum.data());
     if (!bias.empty()) {
-      for (int64_t i = 0; i < out_n; ++i) sum[i] += bias[channel_of(plan, i)];
+      for (int64_t i = 0; i < out_n; ++i) sum[i] += bias[plan.output_channel_of(i)];
     }
   }
   const double lip = ctw_test::lipschitz(plan.epilogue);
@@ -665,7 +660,7 @@ void run_and_compare(const Decoded& d, const ConvTransposePlan& plan) {
       } else {
         bound = g * abs_sum[i] + (terms + 1) * tiny;
         if (epilogue) {
-          const double b = bias.empty() ? 0.0 : std::fabs(bias[channel_of(plan, i)]);
+          const double b = bias.empty() ? 0.0 : std::fabs(bias[plan.output_channel_of(i)]);
           bound = lip * (bound + u_act * (std::fabs(sum[i]) + b)) + (ctw_test::evaluation_ulps(plan.epilogue, sum[i]) + 1) * u_act * std::fabs(r);
         } else {
           bound += u * std::fabs(r);

@@ -279,7 +279,6 @@ struct Expected {
   std::vector<double> value, abs_sum;  // value: after the epilogue; abs_sum: of the sum's terms
   std::vector<double> sum;             // before the epilogue (bias added)
   std::vector<int64_t> terms;
-  int64_t out_channels = 0;
 };
 
 int64_t flat_index(bool channels_first, const std::array<int64_t, 3>& size, int64_t channels, int64_t n,
@@ -300,7 +299,6 @@ Expected gather(const Problem& pr) {
   e.abs_sum.assign(e.value.size(), 0.0);
   e.terms.assign(e.value.size(), 0);
   e.sum.assign(e.value.size(), 0.0);
-  e.out_channels = p.output_channels;
   const int64_t cin = p.input_channels, cout = p.output_channels;
   const int64_t cin_g = cin / pr.spec.groups, cout_g = cout / pr.spec.groups;
   std::array<int64_t, 3> o, i;
@@ -376,11 +374,9 @@ double tolerance(DType t, int64_t terms, double abs_sum, double a, double b) {
 double epilogue_tolerance(const Problem& pr, const Expected& e, size_t at, double sum_tol, double a, double b) {
   const DType t = pr.plan.dtype;
   const double u = t == DType::kFloat64 ? std::ldexp(1.0, -52) : std::ldexp(1.0, -24);
-  const double bias = pr.spec.epilogue.bias
-                          ? std::fabs(pr.bias[static_cast<size_t>(
-                                pr.plan.channels_first ? (at / pr.plan.output_spatial()) % e.out_channels
-                                                       : at % e.out_channels)])
-                          : 0.0;
+  const double bias =
+      pr.spec.epilogue.bias ? std::fabs(pr.bias[static_cast<size_t>(pr.plan.output_channel_of(static_cast<int64_t>(at)))])
+                            : 0.0;
   double tol = ctw_test::lipschitz(pr.spec.epilogue) * (sum_tol + u * (std::fabs(e.sum[at]) + bias)) +
                ctw_test::evaluation_ulps(pr.spec.epilogue, e.sum[at]) * u * std::fabs(e.value[at]) + 1e-30;
   if (t == DType::kFloat16 || t == DType::kBFloat16) tol += ulp16(t, std::max(std::fabs(a), std::fabs(b)));
