@@ -157,3 +157,27 @@ TEST(Operator, OneCallEqualsPrepared) {
 }
 
 }  // namespace
+
+namespace {
+
+// Arguments with a bias and a pack() without one: an internal error, not a read of a null pointer.
+TEST(Operator, PackWithoutTheBiasTheArgumentsHaveIsAnError) {
+  ctw::FilterArgs args;
+  args.filter_shape = {3, 3, 4, 2};
+  args.strides = std::vector<int64_t>{2};
+  args.padding = "SAME";
+  args.epilogue.bias = true;
+  args.bias_length = 4;
+  std::unique_ptr<ctw::ConvTransposeOp> op;
+  ASSERT_TRUE(ctw_test::IsOk(ctw::ConvTransposeOp::create(args, ctw::KernelKind::kAuto, &op)));
+  std::vector<float> w(3 * 3 * 4 * 2, 1.f);
+  const ctw::Status s = op->pack(w.data(), nullptr, nullptr);
+  EXPECT_EQ(s.code(), ctw::StatusCode::kInternal);
+  EXPECT_NE(s.message().find("bias"), std::string::npos) << s.message();
+  const std::vector<double> bias(4, 0.5);
+  std::unique_ptr<ctw::ConvTransposeOp> op2;
+  ASSERT_TRUE(ctw_test::IsOk(ctw::ConvTransposeOp::create(args, ctw::KernelKind::kAuto, &op2)));
+  EXPECT_TRUE(ctw_test::IsOk(op2->pack(w.data(), bias.data(), nullptr)));
+}
+
+}  // namespace
