@@ -57,8 +57,9 @@ Status ConvTransposeOp::pack(const void* filters, const double* bias, ThreadPool
   std::unique_ptr<PackedFilters> packed(new (std::nothrow) PackedFilters);
   if (!packed) return Status::OutOfMemory(name + ": out of memory packing filters");
   if (filter_plan_.epilogue.bias) {
-    if (!bias) return Status::Internal(name + ": the arguments have a bias but pack() was given none");
     const int64_t cout = filter_plan_.output_channels;
+    // A bias of no values (no output channels) may come as no pointer.
+    if (!bias && cout > 0) return Status::Internal(name + ": the arguments have a bias but pack() was given none");
     packed->bias = std::malloc(static_cast<size_t>(std::max<int64_t>(cout, 1)) * compute_bytes(filter_plan_.dtype));
     if (!packed->bias) return Status::OutOfMemory(name + ": out of memory for the bias");
     with_compute_type(filter_plan_.dtype, [&](auto c) {
